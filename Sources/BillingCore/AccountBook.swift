@@ -1,0 +1,399 @@
+/// One extension's money and live calls: the rules of DESIGN §3 and §6 as an I/O-free value.
+///
+/// Every change goes through a `mutating` method that returns the events it causes (cutoffs, warnings,
+/// grant renewals, settlements). The metering actor owns one book per extension, so all of an extension's
+/// calls share one balance and are charged in one deterministic order: by due instant, then answer time,
+/// then call id.
+public struct AccountBook: Sendable {
+    public private(set) var account: ExtensionAccount
+    /// Live calls: authorized, answered or cut but not yet ended.
+    public private(set) var calls: [String: CallCharging]
+    /// Increases with every change to the balance or the calls; checkpoints carry it.
+    public private(set) var revision: UInt64 = 0
+    private var recentlySettled: [String] = []
+    var projection = CutoffProjection()
+
+    static let recentlySettledLimit = 16
+
+    public init(account: ExtensionAccount, calls: [CallCharging] = []) {
+        self.account = account
+        self.calls = Dictionary(calls.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
+    }
+
+    // MARK: Authorization
+
+    /// The decision of DESIGN §6 steps 1–7 for this account, without changing anything.
+    public func decide(_ request: CallRequest, policy: BillingPolicy, rates: RateTable) -> Authorization {
+        if !policy.billingActive { return .allowed(rate: nil, unbilled: .billingInactive, grantMillis: nil) }
+        if policy.freeNumbers.contains(request.dialled) {
+            return .allowed(rate: nil, unbilled: .freeNumber, grantMillis: nil)
+        }
+        if !account.billingEnabled { return .allowed(rate: nil, unbilled: .billingOff, grantMillis: nil) }
+        if account.status == .locked { return .denied(.locked) }
+        guard let rate = rates.select(
+            extension: account.number, number: request.dialled, secondOfDay: request.secondOfDay)
+        else {
+            return policy.noRatePolicy == .allowUnbilled
+                ? .allowed(rate: nil, unbilled: .noRateAllowed, grantMillis: nil) : .denied(.noRate)
+        }
+        guard account.available >= rate.tariff.chargeAmount(index: 0) else { return .denied(.insufficientFunds) }
+        return .allowed(rate: rate, unbilled: nil, grantMillis: nil)
+    }
+
+    /// Authorizes a call and, when allowed, registers it as live with its rate snapshot and grant.
+    ///
+    /// A repeated request for a live call id answers as the first did and registers nothing new.
+    public mutating func authorize(_ request: CallRequest, policy: BillingPolicy, rates: RateTable)
+        -> Authorization
+    {
+        if let live = calls[request.callID] {
+            return .allowed(rate: live.rate.flatMap { rates.rates[$0.rateID] }, unbilled: live.unbilledReason,
+                            grantMillis: live.isBilled ? grantMillis(for: live, at: request.at, policy: policy) : nil)
+        }
+        let decision = decide(request, policy: policy, rates: rates)
+        guard case .allowed(let rate, let unbilled, _) = decision else { return decision }
+        let call = CallCharging(
+            callID: request.callID, extensionNumber: account.number, dialled: request.dialled,
+            rate: rate.map(RateSnapshot.init), unbilledReason: unbilled, authorizedAt: request.at)
+        calls[call.callID] = call
+        revision &+= 1
+        guard rate != nil else { return decision }
+        return .allowed(rate: rate, unbilled: nil, grantMillis: grantMillis(for: call, at: request.at, policy: policy))
+    }
+
+    /// How long after answer the money buys for `call` if it were answered at `at`, sharing the balance with
+    /// the live calls, capped by the grant validity.
+    func grantMillis(for call: CallCharging, at: Int64, policy: BillingPolicy) -> Int64 {
+        var hypothetical = call
+        if !hypothetical.isAnswered { _ = hypothetical.answer(at: at) }
+        let horizon = at &+ policy.grantValidityMillis
+        var others = calls
+        others[call.callID] = hypothetical
+        let cutoffs = CutoffProjection.project(
+            calls: others.values, available: account.available, until: horizon, stepLimit: CutoffProjection.stepLimit)
+        let answeredAt = hypothetical.answeredAt ?? at
+        let end = cutoffs.cutoffs[call.callID].map { min($0, horizon) } ?? horizon
+        return max(0, end - answeredAt)
+    }
+
+    /// A call-log record for a refused call.
+    public func deniedRecord(_ request: CallRequest, reason: DenyReason) -> CallRecord {
+        CallRecord(
+            callID: request.callID, extensionNumber: account.number, userName: account.userName,
+            dialled: request.dialled, rate: nil, authorizedAt: request.at, answeredAt: nil, endedAt: request.at,
+            billableMillis: 0, cost: .zero, charged: .zero, result: .denied, reason: reason.rawValue,
+            balanceAfter: account.balance)
+    }
+
+    // MARK: Answer
+
+    /// Marks a call answered and takes its answer charge. A repeated answer changes nothing.
+    public mutating func answer(callID: String, at now: Int64, policy: BillingPolicy)
+        throws(TollgateError) -> [BillingEvent]
+    {
+        guard var call = calls[callID] else {
+            if recentlySettled.contains(callID) { return [] }
+            throw TollgateError(.notFound, "no live call with this id", field: "callId")
+        }
+        guard call.answer(at: now) else { return [] }
+        calls[callID] = call
+        revision &+= 1
+        projection.invalidate()
+        return advance(to: now, policy: policy)
+    }
+
+    // MARK: Metering
+
+    /// Takes every charge due at or before `now`, cuts calls that cannot pay, and issues the warnings and
+    /// grant renewals due. Charges happen at their scheduled instants whatever `now` is.
+    public mutating func advance(to now: Int64, policy: BillingPolicy) -> [BillingEvent] {
+        var events: [BillingEvent] = []
+        chargeDue(upTo: now, events: &events)
+        refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
+        return events
+    }
+
+    /// Pays due charges in DESIGN §5 order: due instant, then answer time, then call id.
+    private mutating func chargeDue(upTo now: Int64, events: inout [BillingEvent]) {
+        var due: [DueCharge] = []
+        for call in calls.values {
+            if let at = call.nextChargeAt, at <= now { due.append(DueCharge(call)) }
+        }
+        guard !due.isEmpty else { return }
+        due.sort(by: >)
+        while let next = due.popLast() {
+            guard var call = calls[next.callID] else { continue }
+            let amount = call.nextChargeAmount
+            if account.available >= amount {
+                account.balance = Money(micros: account.balance.micros - amount.micros)
+                call.recordCharge()
+                if let at = call.nextChargeAt, at <= now {
+                    let again = DueCharge(call)
+                    let position = due.partitioningIndex { $0 < again }
+                    due.insert(again, at: position)
+                }
+            } else {
+                call.cut(at: next.at)
+                projection.invalidate()
+                events.append(.cutoff(callID: call.callID, extensionNumber: account.number, boundary: next.at,
+                                      reason: .insufficientFunds))
+            }
+            calls[call.callID] = call
+            revision &+= 1
+        }
+    }
+
+    private mutating func refreshGrantsAndWarnings(at now: Int64, policy: BillingPolicy, events: inout [BillingEvent]) {
+        guard calls.values.contains(where: \.isCharging) else { return }
+        projection.refresh(calls: calls.values, available: account.available, now: now, policy: policy)
+        let validity = policy.grantValidityMillis
+        for id in calls.keys {
+            guard var call = calls[id], call.isCharging else { continue }
+            let cutoff = projection.cutoffs[id]
+            var changed = false
+            if let cutoff, now >= cutoff - policy.warningLeadMillis, call.warnedFor != cutoff {
+                call.warnedFor = cutoff
+                changed = true
+                events.append(.warning(callID: id, extensionNumber: account.number, cutoffAt: cutoff,
+                                       secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
+            }
+            let desired = min(now &+ validity, cutoff ?? .max)
+            let renewalDue = call.grantDeadline.map { call.grantCappedByMoney || $0 - now <= validity / 2 } ?? true
+            if renewalDue, desired > (call.grantDeadline ?? .min) {
+                call.grantDeadline = desired
+                call.grantCappedByMoney = cutoff == desired
+                changed = true
+                events.append(.grantRenewed(callID: id, extensionNumber: account.number, deadline: desired))
+            }
+            if changed { calls[id] = call }
+        }
+    }
+
+    /// The next instant `advance` has work to do: a charge, a warning, a grant renewal or a projection refresh.
+    public func nextWakeup(policy: BillingPolicy) -> Int64? {
+        var earliest: Int64?
+        func consider(_ instant: Int64?) {
+            if let instant, instant < (earliest ?? .max) { earliest = instant }
+        }
+        for call in calls.values where call.isCharging {
+            consider(call.nextChargeAt)
+            if let cutoff = projection.cutoffs[call.callID], call.warnedFor != cutoff {
+                consider(cutoff - policy.warningLeadMillis)
+            }
+            if let deadline = call.grantDeadline, !call.grantCappedByMoney {
+                consider(deadline - policy.grantValidityMillis / 2)
+            }
+            consider(projection.refreshAt(policy: policy))
+        }
+        return earliest
+    }
+
+    // MARK: Settlement
+
+    /// The outcome of an End.
+    public enum EndOutcome: Sendable, Hashable {
+        /// The call was settled now; `events` are what settling caused for other calls too.
+        case settled(CallRecord, events: [BillingEvent])
+        /// The call was settled before: a repeated End, acknowledged, changing nothing.
+        case alreadySettled
+    }
+
+    /// Settles a call exactly once: final cost is `cost(d)` for the capped billable duration; the difference
+    /// from what metering took is refunded (or, for charges that fell due but were not yet taken, debited
+    /// while affordable; the first unaffordable one caps `d` at its boundary).
+    public mutating func end(callID: String, reportedMillis: Int64, cause: String, at now: Int64,
+                             policy: BillingPolicy, result forcedResult: CallResult? = nil)
+        throws(TollgateError) -> EndOutcome
+    {
+        guard calls[callID] != nil else {
+            if recentlySettled.contains(callID) { return .alreadySettled }
+            throw TollgateError(.notFound, "no live call with this id", field: "callId")
+        }
+        var events = advance(to: now, policy: policy)
+        guard var call = calls[callID] else { return .alreadySettled }
+        var billable = call.billableCap(reportedMillis: reportedMillis, endedAt: now,
+                                        toleranceMillis: policy.endToleranceMillis)
+        var cost = Money.zero
+        if let tariff = call.rate?.tariff, let answeredAt = call.answeredAt {
+            while call.isCharging, let next = call.nextChargeAt, next - answeredAt < billable {
+                guard account.available >= call.nextChargeAmount else {
+                    call.cut(at: next)
+                    billable = next - answeredAt
+                    break
+                }
+                account.balance = Money(micros: account.balance.micros - call.nextChargeAmount.micros)
+                call.recordCharge()
+            }
+            // All charges falling due before `billable` are paid, so cost(billable) <= charged.
+            cost = (try? tariff.cost(billableMillis: billable)) ?? call.charged
+            account.balance = Money(micros: account.balance.micros + (call.charged.micros - cost.micros))
+        }
+        let result: CallResult
+        if let forcedResult {
+            result = forcedResult
+        } else if !call.isBilled {
+            result = .unbilled
+        } else if !call.isAnswered {
+            result = .unanswered
+        } else {
+            result = call.cutAt != nil ? .cutoff : .completed
+        }
+        let reason = result == .unbilled ? (call.unbilledReason?.rawValue ?? cause)
+            : result == .cutoff ? DenyReason.insufficientFunds.rawValue : cause
+        let record = CallRecord(
+            callID: callID, extensionNumber: account.number, userName: account.userName, dialled: call.dialled,
+            rate: call.rate, authorizedAt: call.authorizedAt, answeredAt: call.answeredAt, endedAt: now,
+            billableMillis: call.isAnswered ? billable : 0, cost: cost, charged: call.charged, result: result,
+            reason: reason, balanceAfter: account.balance)
+        call.markSettled()
+        calls[callID] = nil
+        recentlySettled.append(callID)
+        if recentlySettled.count > Self.recentlySettledLimit { recentlySettled.removeFirst() }
+        revision &+= 1
+        projection.invalidate()
+        refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
+        return .settled(record, events: events)
+    }
+
+    // MARK: Money and settings
+
+    /// A committed change to the balance, with the balances around it.
+    public struct BalanceChange: Sendable, Hashable {
+        public var before: Money
+        public var amount: Money
+        public var after: Money
+        /// Grant renewals and the like that the new money causes for live calls.
+        public var events: [BillingEvent]
+    }
+
+    /// Adds a recharge: `0 < amount <= policy.maxRecharge`. Live calls see it at their next charge; grants
+    /// capped by money are renewed at once.
+    public mutating func recharge(_ amount: Money, at now: Int64, policy: BillingPolicy)
+        throws(TollgateError) -> BalanceChange
+    {
+        guard amount.isPositive else {
+            throw TollgateError(.invalidArgument, "recharge amount must be greater than 0", field: "amount")
+        }
+        guard amount <= policy.maxRecharge else {
+            throw TollgateError(.invalidArgument, "recharge amount is above the maximum of \(policy.maxRecharge)",
+                                field: "amount")
+        }
+        let change = try applyBalanceChange(amount, at: now, policy: policy)
+        account.totalRecharges = (try? account.totalRecharges.adding(amount)) ?? .max
+        return change
+    }
+
+    /// An operator's correction of the balance by `amount` (either sign).
+    public mutating func adjust(by amount: Money, at now: Int64, policy: BillingPolicy)
+        throws(TollgateError) -> BalanceChange
+    {
+        guard amount != .zero else {
+            throw TollgateError(.invalidArgument, "adjustment must not be 0", field: "amount")
+        }
+        return try applyBalanceChange(amount, at: now, policy: policy)
+    }
+
+    private mutating func applyBalanceChange(_ amount: Money, at now: Int64, policy: BillingPolicy)
+        throws(TollgateError) -> BalanceChange
+    {
+        let before = account.balance
+        guard let after = try? before.adding(amount), (try? after.adding(account.credit)) != nil else {
+            throw TollgateError(.invalidArgument, "the balance would be out of range", field: "amount")
+        }
+        // Charges already due are taken against the old balance first (recharges apply at their instant).
+        var events = advance(to: now, policy: policy)
+        let beforeNow = account.balance
+        account.balance = Money(micros: beforeNow.micros + amount.micros)
+        revision &+= 1
+        projection.invalidate()
+        refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
+        return BalanceChange(before: beforeNow, amount: amount, after: account.balance, events: events)
+    }
+
+    /// Changes the account's settings; `nil` fields are left alone. Changing the payment type resets total
+    /// recharges; switching billing off stops live calls from accruing further charges.
+    public mutating func update(_ change: AccountChange, at now: Int64, policy: BillingPolicy)
+        throws(TollgateError) -> [BillingEvent]
+    {
+        try change.validate()
+        var events = advance(to: now, policy: policy)
+        if let userName = change.userName { account.userName = userName }
+        if let credit = change.credit { account.credit = credit }
+        if let status = change.status { account.status = status }
+        if let paymentType = change.paymentType, paymentType != account.paymentType {
+            account.paymentType = paymentType
+            account.totalRecharges = .zero
+        }
+        if let enabled = change.billingEnabled, enabled != account.billingEnabled {
+            account.billingEnabled = enabled
+            if !enabled {
+                for id in calls.keys where calls[id]?.isCharging == true {
+                    calls[id]?.stopBilling(at: now)
+                    events.append(.grantRenewed(callID: id, extensionNumber: account.number, deadline: nil))
+                }
+            }
+        }
+        revision &+= 1
+        projection.invalidate()
+        refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
+        return events
+    }
+}
+
+/// A change to an extension's settings; nil leaves a field as it is.
+public struct AccountChange: Sendable, Hashable, Codable {
+    public var userName: String?
+    public var credit: Money?
+    public var status: ExtensionStatus?
+    public var paymentType: PaymentType?
+    public var billingEnabled: Bool?
+
+    public init(userName: String? = nil, credit: Money? = nil, status: ExtensionStatus? = nil,
+                paymentType: PaymentType? = nil, billingEnabled: Bool? = nil) {
+        self.userName = userName
+        self.credit = credit
+        self.status = status
+        self.paymentType = paymentType
+        self.billingEnabled = billingEnabled
+    }
+
+    /// Refuses negative credit and absurd names.
+    public func validate() throws(TollgateError) {
+        if let credit, credit.isNegative {
+            throw TollgateError(.invalidArgument, "credit must not be negative", field: "credit")
+        }
+        if let userName, userName.utf8.count > 128 {
+            throw TollgateError(.invalidArgument, "user name must be at most 128 bytes", field: "userName")
+        }
+    }
+}
+
+/// A charge waiting to be taken, ordered as DESIGN §5 requires.
+struct DueCharge: Comparable {
+    let at: Int64
+    let answeredAt: Int64
+    let callID: String
+
+    init(_ call: CallCharging) {
+        at = call.nextChargeAt ?? .max
+        answeredAt = call.answeredAt ?? .max
+        callID = call.callID
+    }
+
+    static func < (lhs: DueCharge, rhs: DueCharge) -> Bool {
+        (lhs.at, lhs.answeredAt, lhs.callID) < (rhs.at, rhs.answeredAt, rhs.callID)
+    }
+}
+
+extension Array {
+    /// The first index whose element satisfies `belongsInSecondPartition`, for an array partitioned by it.
+    func partitioningIndex(where belongsInSecondPartition: (Element) -> Bool) -> Int {
+        var low = 0
+        var high = count
+        while low < high {
+            let mid = (low + high) / 2
+            if belongsInSecondPartition(self[mid]) { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+}

@@ -1,0 +1,128 @@
+/// One call's charging state: authorize → answered → charging → cut/ended → settled.
+///
+/// An I/O-free value: it knows its tariff snapshot, what it has paid and when its next charge falls due.
+/// Paying needs the extension's shared balance, so ``AccountBook`` drives it; the transitions here guard
+/// against repeats (a second answer is a no-op, a charge after a cut is impossible).
+public struct CallCharging: Sendable, Hashable {
+    public enum Phase: Sendable, Hashable {
+        case authorized
+        /// Answered; charging while billed.
+        case answered
+        /// Could not pay the charge due at `boundary`; waiting for the PBX to report the end.
+        case cut(boundary: Int64)
+        case settled
+    }
+
+    public let callID: String
+    public let extensionNumber: String
+    public let dialled: String
+    /// The rate snapshot; nil when the call is unbilled.
+    public let rate: RateSnapshot?
+    public let unbilledReason: UnbilledReason?
+    public let authorizedAt: Int64
+    public private(set) var phase: Phase
+    public private(set) var answeredAt: Int64?
+    /// Charges paid so far (charge 0 is the answer charge).
+    public private(set) var chargesMade: Int64
+    /// Money taken so far.
+    public private(set) var charged: Money
+    /// Set when billing was switched off for the extension mid-call: nothing accrues after it.
+    public private(set) var billingStoppedAt: Int64?
+    /// The PBX's grant deadline, ms since the epoch; nil is unlimited.
+    public var grantDeadline: Int64?
+    /// True when the current grant ends where the money does, so new money renews it at once.
+    public var grantCappedByMoney: Bool
+    /// The projected cutoff a warning was already sent for.
+    public var warnedFor: Int64?
+
+    /// A newly authorized call.
+    public init(callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
+                unbilledReason: UnbilledReason?, authorizedAt: Int64) {
+        self.callID = callID
+        self.extensionNumber = extensionNumber
+        self.dialled = dialled
+        self.rate = rate
+        self.unbilledReason = unbilledReason
+        self.authorizedAt = authorizedAt
+        self.phase = .authorized
+        self.chargesMade = 0
+        self.charged = .zero
+        self.grantCappedByMoney = false
+    }
+
+    /// A call restored from a checkpoint after a restart.
+    public init(restoring callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
+                unbilledReason: UnbilledReason?, authorizedAt: Int64, answeredAt: Int64?, chargesMade: Int64,
+                charged: Money, cutAt: Int64?) {
+        self.init(callID: callID, extensionNumber: extensionNumber, dialled: dialled, rate: rate,
+                  unbilledReason: unbilledReason, authorizedAt: authorizedAt)
+        self.answeredAt = answeredAt
+        self.chargesMade = chargesMade
+        self.charged = charged
+        if let cutAt { phase = .cut(boundary: cutAt) } else if answeredAt != nil { phase = .answered }
+    }
+
+    public var isBilled: Bool { rate != nil }
+    public var isAnswered: Bool { answeredAt != nil }
+
+    /// The boundary at which the call was cut, if it was.
+    public var cutAt: Int64? {
+        if case .cut(let boundary) = phase { return boundary }
+        return nil
+    }
+
+    /// Whether the call is accruing charges now.
+    public var isCharging: Bool { phase == .answered && isBilled && billingStoppedAt == nil }
+
+    /// The instant the next charge falls due, or nil when none will (unbilled, cut, free-running).
+    public var nextChargeAt: Int64? {
+        guard isCharging, let answeredAt, let tariff = rate?.tariff else { return nil }
+        if chargesMade > 0 && !tariff.hasRecurringCharges { return nil }
+        let offset = tariff.chargeOffset(index: chargesMade)
+        let (at, overflow) = answeredAt.addingReportingOverflow(offset)
+        return overflow || offset == .max ? nil : at
+    }
+
+    /// The amount of the next charge.
+    public var nextChargeAmount: Money { rate?.tariff.chargeAmount(index: chargesMade) ?? .zero }
+
+    /// Marks the call answered; false when it already was (a repeated Answered changes nothing).
+    public mutating func answer(at instant: Int64) -> Bool {
+        guard phase == .authorized else { return false }
+        phase = .answered
+        answeredAt = max(instant, authorizedAt)
+        return true
+    }
+
+    /// Records that the next charge was paid.
+    mutating func recordCharge() {
+        charged = Money(micros: charged.micros &+ nextChargeAmount.micros)
+        chargesMade += 1
+    }
+
+    /// Cuts the call at the boundary of its unpaid charge.
+    mutating func cut(at boundary: Int64) {
+        guard phase == .answered else { return }
+        phase = .cut(boundary: boundary)
+        grantDeadline = boundary
+    }
+
+    /// Stops accruing charges (billing switched off for the extension).
+    mutating func stopBilling(at instant: Int64) {
+        guard billingStoppedAt == nil else { return }
+        billingStoppedAt = instant
+        grantDeadline = nil
+    }
+
+    mutating func markSettled() { phase = .settled }
+
+    /// The billable duration settlement may use: the PBX's report capped by what the engine observed plus
+    /// the tolerance, by the cutoff boundary and by the instant billing stopped.
+    public func billableCap(reportedMillis: Int64, endedAt: Int64, toleranceMillis: Int64) -> Int64 {
+        guard let answeredAt else { return 0 }
+        var d = min(max(0, reportedMillis), max(0, endedAt - answeredAt) &+ toleranceMillis)
+        if let cutAt { d = min(d, cutAt - answeredAt) }
+        if let billingStoppedAt { d = min(d, billingStoppedAt - answeredAt) }
+        return max(0, d)
+    }
+}

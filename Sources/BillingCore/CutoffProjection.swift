@@ -1,0 +1,89 @@
+/// When each live call of one extension will be cut if no money arrives, found by playing the extension's
+/// future charges forward in DESIGN §5 order against its available money.
+///
+/// Warnings and grants come from it. Charges that happen as projected leave it valid; anything else (an
+/// answer, an end, a recharge, a settings change, a cut) invalidates it. It looks ahead far enough to cover
+/// a grant and a warning, and is recomputed when time nears the end of what it covered.
+struct CutoffProjection: Sendable {
+    /// At most this many future charges are played per recomputation; past it, the horizon shrinks to
+    /// where the play stopped, so the projection is never wrong, only shorter.
+    static let stepLimit = 100_000
+
+    private(set) var cutoffs: [String: Int64] = [:]
+    private(set) var horizon: Int64 = .min
+    private var stale = true
+
+    mutating func invalidate() { stale = true }
+
+    /// How far ahead the projection must reach to decide grants and warnings.
+    static func lookahead(_ policy: BillingPolicy) -> Int64 { policy.grantValidityMillis + policy.warningLeadMillis }
+
+    /// When the projection must be recomputed because time nears its horizon.
+    func refreshAt(policy: BillingPolicy) -> Int64? {
+        horizon == .max ? nil : horizon - Self.lookahead(policy)
+    }
+
+    mutating func refresh(calls: Dictionary<String, CallCharging>.Values, available: Money, now: Int64,
+                          policy: BillingPolicy) {
+        let lookahead = Self.lookahead(policy)
+        guard stale || now &+ lookahead > horizon else { return }
+        let result = Self.project(calls: calls, available: available, until: now &+ 2 * lookahead,
+                                  stepLimit: Self.stepLimit)
+        cutoffs = result.cutoffs
+        horizon = result.horizon
+        stale = false
+    }
+
+    /// Plays the charges of `calls` from their next due instants up to `until`.
+    static func project(calls: some Sequence<CallCharging>, available: Money, until: Int64, stepLimit: Int)
+        -> (cutoffs: [String: Int64], horizon: Int64)
+    {
+        var pending: [Pending] = []
+        for call in calls {
+            guard let at = call.nextChargeAt, at <= until, let answeredAt = call.answeredAt,
+                let tariff = call.rate?.tariff
+            else { continue }
+            pending.append(Pending(at: at, answeredAt: answeredAt, callID: call.callID, index: call.chargesMade,
+                                   tariff: tariff))
+        }
+        pending.sort(by: >)
+        var left = available.micros
+        var cutoffs: [String: Int64] = [:]
+        var steps = 0
+        while var next = pending.popLast() {
+            steps += 1
+            if steps > stepLimit { return (cutoffs, next.at - 1) }
+            let amount = next.tariff.chargeAmount(index: next.index).micros
+            guard left >= amount else {
+                cutoffs[next.callID] = next.at
+                continue
+            }
+            left -= amount
+            next.index += 1
+            guard next.tariff.hasRecurringCharges else { continue }
+            let offset = next.tariff.chargeOffset(index: next.index)
+            let (at, overflow) = next.answeredAt.addingReportingOverflow(offset)
+            guard !overflow, offset != .max, at <= until else { continue }
+            next.at = at
+            let position = pending.partitioningIndex { $0 < next }
+            pending.insert(next, at: position)
+        }
+        return (cutoffs, until)
+    }
+
+    struct Pending: Comparable {
+        var at: Int64
+        let answeredAt: Int64
+        let callID: String
+        var index: Int64
+        let tariff: Tariff
+
+        static func < (lhs: Pending, rhs: Pending) -> Bool {
+            (lhs.at, lhs.answeredAt, lhs.callID) < (rhs.at, rhs.answeredAt, rhs.callID)
+        }
+
+        static func == (lhs: Pending, rhs: Pending) -> Bool {
+            (lhs.at, lhs.answeredAt, lhs.callID) == (rhs.at, rhs.answeredAt, rhs.callID)
+        }
+    }
+}
