@@ -11,6 +11,8 @@ public struct AccountBook: Sendable {
     /// Increases with every change to the balance or the calls; checkpoints carry it.
     public private(set) var revision: UInt64 = 0
     private var recentlySettled: [String] = []
+    /// The latest instant `advance` ran at; wake-ups at or before it have been handled.
+    private var advancedTo: Int64 = .min
     var projection = CutoffProjection()
 
     static let recentlySettledLimit = 16
@@ -108,6 +110,7 @@ public struct AccountBook: Sendable {
     /// grant renewals due. Charges happen at their scheduled instants whatever `now` is.
     public mutating func advance(to now: Int64, policy: BillingPolicy) -> [BillingEvent] {
         var events: [BillingEvent] = []
+        advancedTo = max(advancedTo, now)
         chargeDue(upTo: now, events: &events)
         refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
         return events
@@ -172,8 +175,10 @@ public struct AccountBook: Sendable {
     /// The next instant `advance` has work to do: a charge, a warning, a grant renewal or a projection refresh.
     public func nextWakeup(policy: BillingPolicy) -> Int64? {
         var earliest: Int64?
+        // Anything at or before `advancedTo` was handled then and cannot change until something else does
+        // (which runs `advance` itself), so only later instants count: the caller always makes progress.
         func consider(_ instant: Int64?) {
-            if let instant, instant < (earliest ?? .max) { earliest = instant }
+            if let instant, instant > advancedTo, instant < (earliest ?? .max) { earliest = instant }
         }
         for call in calls.values where call.isCharging {
             consider(call.nextChargeAt)

@@ -26,7 +26,7 @@ struct CutoffProjection: Sendable {
     mutating func refresh(calls: Dictionary<String, CallCharging>.Values, available: Money, now: Int64,
                           policy: BillingPolicy) {
         let lookahead = Self.lookahead(policy)
-        guard stale || now &+ lookahead > horizon else { return }
+        guard stale || now &+ lookahead >= horizon else { return }
         let result = Self.project(calls: calls, available: available, until: now &+ 2 * lookahead,
                                   stepLimit: Self.stepLimit)
         cutoffs = result.cutoffs
