@@ -22,6 +22,11 @@ public struct AccountBook: Sendable {
         self.calls = Dictionary(calls.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
     }
 
+    /// The balance plus what live calls have taken so far: what the ledger's postings add up to.
+    public var ledgerBalance: Money {
+        Money(micros: calls.values.reduce(account.balance.micros) { $0 &+ $1.charged.micros })
+    }
+
     // MARK: Authorization
 
     /// The decision of DESIGN §6 steps 1–7 for this account, without changing anything.
@@ -219,6 +224,10 @@ public struct AccountBook: Sendable {
         var billable = call.billableCap(reportedMillis: reportedMillis, endedAt: now,
                                         toleranceMillis: policy.endToleranceMillis)
         var cost = Money.zero
+        if call.suspended, let tariff = call.rate?.tariff {
+            // A restored call only has the charges of its last checkpoint: bill no further than they paid.
+            billable = min(billable, tariff.chargeOffset(index: call.chargesMade))
+        }
         if let tariff = call.rate?.tariff, let answeredAt = call.answeredAt {
             while call.isCharging, let next = call.nextChargeAt, next - answeredAt < billable {
                 guard account.available >= call.nextChargeAmount else {
@@ -258,6 +267,16 @@ public struct AccountBook: Sendable {
         projection.invalidate()
         refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
         return .settled(record, events: events)
+    }
+
+    /// Resumes restored calls that a PBX claimed after a restart; charges missed meanwhile fall due at once.
+    public mutating func resume(callIDs: some Sequence<String>, at now: Int64, policy: BillingPolicy) -> [BillingEvent] {
+        for id in callIDs where calls[id]?.suspended == true {
+            calls[id]?.suspended = false
+            revision &+= 1
+        }
+        projection.invalidate()
+        return advance(to: now, policy: policy)
     }
 
     // MARK: Money and settings

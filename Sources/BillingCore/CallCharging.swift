@@ -34,6 +34,8 @@ public struct CallCharging: Sendable, Hashable {
     public var grantCappedByMoney: Bool
     /// The projected cutoff a warning was already sent for.
     public var warnedFor: Int64?
+    /// Restored after a restart and not yet claimed by a PBX: no charges accrue until it is.
+    public var suspended: Bool = false
 
     /// A newly authorized call.
     public init(callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
@@ -60,6 +62,7 @@ public struct CallCharging: Sendable, Hashable {
         self.chargesMade = chargesMade
         self.charged = charged
         if let cutAt { phase = .cut(boundary: cutAt) } else if answeredAt != nil { phase = .answered }
+        suspended = true
     }
 
     public var isBilled: Bool { rate != nil }
@@ -72,7 +75,7 @@ public struct CallCharging: Sendable, Hashable {
     }
 
     /// Whether the call is accruing charges now.
-    public var isCharging: Bool { phase == .answered && isBilled && billingStoppedAt == nil }
+    public var isCharging: Bool { phase == .answered && isBilled && billingStoppedAt == nil && !suspended }
 
     /// The instant the next charge falls due, or nil when none will (unbilled, cut, free-running).
     public var nextChargeAt: Int64? {

@@ -1,0 +1,55 @@
+import BillingCore
+import Foundation
+import Logging
+import Synchronization
+
+/// What every extension actor shares: settings, rates, the journal, the scheduler, time and the event sink.
+final class EngineContext: Sendable {
+    let journal: any BillingJournal
+    let logger: Logger
+    let nowMillis: @Sendable () -> Int64
+    let nowMicros: @Sendable () -> Int64
+    private let continuation: AsyncStream<BillingEvent>.Continuation
+    private let settings: Mutex<Settings>
+    let schedule: @Sendable (ExtensionActor, Int64) -> Void
+
+    struct Settings {
+        var policy: BillingPolicy
+        var rates: RateTable
+        var timeZone: TimeZone
+    }
+
+    init(journal: any BillingJournal, logger: Logger, policy: BillingPolicy, rates: RateTable, timeZone: TimeZone,
+         nowMillis: @escaping @Sendable () -> Int64, nowMicros: @escaping @Sendable () -> Int64,
+         continuation: AsyncStream<BillingEvent>.Continuation,
+         schedule: @escaping @Sendable (ExtensionActor, Int64) -> Void) {
+        self.journal = journal
+        self.logger = logger
+        self.nowMillis = nowMillis
+        self.nowMicros = nowMicros
+        self.continuation = continuation
+        self.schedule = schedule
+        self.settings = Mutex(Settings(policy: policy, rates: rates, timeZone: timeZone))
+    }
+
+    var policy: BillingPolicy { settings.withLock { $0.policy } }
+    var rates: RateTable { settings.withLock { $0.rates } }
+    var timeZone: TimeZone { settings.withLock { $0.timeZone } }
+
+    func update(_ body: (inout Settings) -> Void) { settings.withLock { body(&$0) } }
+
+    /// Local time of day of an engine instant, in the rate time zone.
+    func secondOfDay(epochMillis: Int64) -> Int {
+        let zone = timeZone
+        let seconds = epochMillis / 1000
+        let offset = Int64(zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(seconds))))
+        let local = (seconds + offset) % 86_400
+        return Int(local < 0 ? local + 86_400 : local)
+    }
+
+    func emit(_ events: [BillingEvent]) {
+        for event in events { continuation.yield(event) }
+    }
+
+    func finishEvents() { continuation.finish() }
+}

@@ -1,0 +1,139 @@
+public import BillingCore
+
+/// One extension's money and live calls. Every charge, recharge and settings change of the extension runs
+/// here, one at a time, so concurrent calls share the balance without overspending and in a fixed order.
+///
+/// State changes happen before any suspension point; what must be durable is queued to the journal in the
+/// same step (so the journal sees changes in the order they were made), and acknowledgements wait for the
+/// commit afterwards.
+public actor ExtensionActor {
+    public nonisolated let number: String
+    var book: AccountBook
+    let context: EngineContext
+    /// The instant a wheel entry for this actor is pending at, if any.
+    private var scheduledAt: Int64?
+    private var checkpointedRevision: UInt64
+
+    init(book: AccountBook, context: EngineContext) {
+        self.number = book.account.number
+        self.book = book
+        self.context = context
+        self.checkpointedRevision = book.revision
+    }
+
+    /// The account as it is now.
+    public var account: ExtensionAccount { book.account }
+    /// The live calls as they are now.
+    public var calls: [CallCharging] { Array(book.calls.values) }
+
+    // MARK: PBX
+
+    func authorize(_ request: CallRequest) -> Authorization {
+        let decision = book.authorize(request, policy: context.policy, rates: context.rates)
+        if case .denied(let reason) = decision {
+            _ = context.journal.append(.denied(book.deniedRecord(request, reason: reason)), checkpoint: nil)
+        } else {
+            afterChange(events: [], at: request.at)
+        }
+        return decision
+    }
+
+    func answer(callID: String) throws(TollgateError) {
+        let now = context.nowMillis()
+        let events = try book.answer(callID: callID, at: now, policy: context.policy)
+        afterChange(events: events, at: now)
+    }
+
+    func end(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) async throws
+        -> AccountBook.EndOutcome
+    {
+        let now = context.nowMillis()
+        let outcome = try book.end(callID: callID, reportedMillis: reportedMillis, cause: cause, at: now,
+                                   policy: context.policy, result: result)
+        guard case .settled(let record, let events) = outcome else { return outcome }
+        var posting: LedgerPosting?
+        if record.cost != .zero {
+            let after = book.ledgerBalance
+            posting = LedgerPosting(
+                extensionNumber: number, kind: .settlement, amount: Money(micros: -record.cost.micros),
+                ledgerBalanceBefore: Money(micros: after.micros + record.cost.micros), ledgerBalanceAfter: after,
+                at: now, callID: record.callID)
+        }
+        let sequence = context.journal.append(.settled(record, posting), checkpoint: checkpoint(at: now))
+        context.emit(events + [.settled(record)])
+        reschedule()
+        try await context.journal.waitCommitted(sequence)
+        return outcome
+    }
+
+    // MARK: Administration
+
+    func recharge(_ amount: Money, kind: PostingKind, operatorName: String, note: String, idempotencyKey: String?)
+        async throws -> RechargeRecord
+    {
+        let now = context.nowMillis()
+        let ledgerBefore = book.ledgerBalance
+        let change = kind == .recharge
+            ? try book.recharge(amount, at: now, policy: context.policy)
+            : try book.adjust(by: amount, at: now, policy: context.policy)
+        let record = RechargeRecord(
+            extensionNumber: number, userName: book.account.userName, kind: kind, amount: amount,
+            balanceBefore: change.before, balanceAfter: change.after, at: now, operatorName: operatorName,
+            note: note, idempotencyKey: idempotencyKey)
+        let posting = LedgerPosting(
+            extensionNumber: number, kind: kind, amount: amount, ledgerBalanceBefore: ledgerBefore,
+            ledgerBalanceAfter: book.ledgerBalance, at: now)
+        let sequence = context.journal.append(
+            .recharged(record, posting), checkpoint: checkpoint(at: now))
+        context.emit(change.events)
+        reschedule()
+        try await context.journal.waitCommitted(sequence)
+        return record
+    }
+
+    func update(_ change: AccountChange) async throws -> ExtensionAccount {
+        let now = context.nowMillis()
+        let events = try book.update(change, at: now, policy: context.policy)
+        let sequence = context.journal.append(.extensionSaved(book.account), checkpoint: checkpoint(at: now))
+        context.emit(events)
+        reschedule()
+        try await context.journal.waitCommitted(sequence)
+        return book.account
+    }
+
+    // MARK: Ticks
+
+    /// Runs the work due at `at` (and anything else due by now); returns how late it ran, in µs.
+    func wake(firedFor at: Int64) -> Int64 {
+        let lateness = context.nowMicros() - at * 1000
+        if let pending = scheduledAt, pending <= at { scheduledAt = nil }
+        let now = context.nowMillis()
+        let events = book.advance(to: now, policy: context.policy)
+        afterChange(events: events, at: now)
+        return lateness
+    }
+
+    /// Re-reads settings (a rate or policy change) by running due work now.
+    func refresh() {
+        let now = context.nowMillis()
+        afterChange(events: book.advance(to: now, policy: context.policy), at: now)
+    }
+
+    func afterChange(events: [BillingEvent], at now: Int64) {
+        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        context.emit(events)
+        reschedule()
+    }
+
+    private func checkpoint(at now: Int64) -> AccountCheckpoint {
+        checkpointedRevision = book.revision
+        return AccountCheckpoint(book, at: now)
+    }
+
+    private func reschedule() {
+        guard let next = book.nextWakeup(policy: context.policy) else { return }
+        if let pending = scheduledAt, pending <= next { return }
+        scheduledAt = next
+        context.schedule(self, next)
+    }
+}

@@ -1,0 +1,127 @@
+public import BillingCore
+
+/// Why a balance changed, as the ledger records it.
+public enum PostingKind: String, Sendable, Hashable, Codable, CaseIterable {
+    case recharge
+    case adjustment
+    case settlement
+}
+
+/// One ledger row: a change to an extension's ledger balance (its balance plus what its live calls hold).
+///
+/// Live charges move money from the balance into the call's hold and leave the ledger balance alone; only
+/// postings change it. So the ledger, summed, always equals each balance plus its live holds.
+public struct LedgerPosting: Sendable, Hashable, Codable {
+    public var extensionNumber: String
+    public var kind: PostingKind
+    /// Signed: positive adds money.
+    public var amount: Money
+    public var ledgerBalanceBefore: Money
+    public var ledgerBalanceAfter: Money
+    /// Engine time, ms since the Unix epoch.
+    public var at: Int64
+    /// The call id for a settlement.
+    public var callID: String?
+
+    public init(extensionNumber: String, kind: PostingKind, amount: Money, ledgerBalanceBefore: Money,
+                ledgerBalanceAfter: Money, at: Int64, callID: String? = nil) {
+        self.extensionNumber = extensionNumber
+        self.kind = kind
+        self.amount = amount
+        self.ledgerBalanceBefore = ledgerBalanceBefore
+        self.ledgerBalanceAfter = ledgerBalanceAfter
+        self.at = at
+        self.callID = callID
+    }
+}
+
+/// A recharge or adjustment as the recharge history shows it.
+public struct RechargeRecord: Sendable, Hashable, Codable {
+    public var extensionNumber: String
+    public var userName: String
+    public var kind: PostingKind
+    public var amount: Money
+    public var balanceBefore: Money
+    public var balanceAfter: Money
+    public var at: Int64
+    public var operatorName: String
+    public var note: String
+    public var idempotencyKey: String?
+
+    public init(extensionNumber: String, userName: String, kind: PostingKind, amount: Money, balanceBefore: Money,
+                balanceAfter: Money, at: Int64, operatorName: String, note: String, idempotencyKey: String?) {
+        self.extensionNumber = extensionNumber
+        self.userName = userName
+        self.kind = kind
+        self.amount = amount
+        self.balanceBefore = balanceBefore
+        self.balanceAfter = balanceAfter
+        self.at = at
+        self.operatorName = operatorName
+        self.note = note
+        self.idempotencyKey = idempotencyKey
+    }
+}
+
+/// A change that must be durable, in the order the engine made it.
+public enum JournalEntry: Sendable, Hashable {
+    /// An extension was created or its settings changed (the balance itself travels in checkpoints).
+    case extensionSaved(ExtensionAccount)
+    case recharged(RechargeRecord, LedgerPosting)
+    case settled(CallRecord, LedgerPosting?)
+    /// A refused call, for the call log.
+    case denied(CallRecord)
+    case rateSaved(Rate)
+    case rateDeleted(id: Int64)
+    case policySaved(BillingPolicy)
+}
+
+/// A live call as checkpointed: enough to restore it after a crash.
+public struct LiveCallCheckpoint: Sendable, Hashable, Codable {
+    public var callID: String
+    public var dialled: String
+    public var rate: RateSnapshot?
+    public var unbilledReason: UnbilledReason?
+    public var authorizedAt: Int64
+    public var answeredAt: Int64?
+    public var chargesMade: Int64
+    public var charged: Money
+    public var cutAt: Int64?
+
+    public init(_ call: CallCharging) {
+        callID = call.callID
+        dialled = call.dialled
+        rate = call.rate
+        unbilledReason = call.unbilledReason
+        authorizedAt = call.authorizedAt
+        answeredAt = call.answeredAt
+        chargesMade = call.chargesMade
+        charged = call.charged
+        cutAt = call.cutAt
+    }
+
+    /// The call, rebuilt for the extension `number`.
+    public func restore(extensionNumber number: String) -> CallCharging {
+        CallCharging(restoring: callID, extensionNumber: number, dialled: dialled, rate: rate,
+                     unbilledReason: unbilledReason, authorizedAt: authorizedAt, answeredAt: answeredAt,
+                     chargesMade: chargesMade, charged: charged, cutAt: cutAt)
+    }
+}
+
+/// The live state of one extension: its balance and its live calls, replacing any earlier checkpoint.
+public struct AccountCheckpoint: Sendable, Hashable {
+    public var extensionNumber: String
+    public var balance: Money
+    public var totalRecharges: Money
+    public var calls: [LiveCallCheckpoint]
+    /// Engine time of the checkpoint.
+    public var at: Int64
+
+    public init(_ book: AccountBook, at: Int64) {
+        extensionNumber = book.account.number
+        balance = book.account.balance
+        totalRecharges = book.account.totalRecharges
+        calls = book.calls.values.map(LiveCallCheckpoint.init)
+        self.at = at
+    }
+}

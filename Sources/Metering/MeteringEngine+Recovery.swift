@@ -1,0 +1,88 @@
+public import BillingCore
+
+/// What the ledger restores after a restart: an extension and its live calls at their last checkpoint.
+public struct RestoredAccount: Sendable {
+    public var account: ExtensionAccount
+    public var calls: [LiveCallCheckpoint]
+    /// Engine time of the last checkpoint: restored calls are known to have lasted at least until then.
+    public var checkpointAt: Int64
+
+    public init(account: ExtensionAccount, calls: [LiveCallCheckpoint], checkpointAt: Int64) {
+        self.account = account
+        self.calls = calls
+        self.checkpointAt = checkpointAt
+    }
+}
+
+extension MeteringEngine {
+    /// Loads extensions and their open calls after a restart (DESIGN §8). Restored calls are suspended: they
+    /// accrue nothing until a PBX claims them (``adopt(callIDs:)``) or the grace period ends
+    /// (``settleUnclaimed()``). Call before serving.
+    public func restore(_ accounts: [RestoredAccount]) {
+        var restored: [(ExtensionActor, [String], Int64)] = []
+        registry.withLock { registry in
+            for item in accounts {
+                let calls = item.calls.map { $0.restore(extensionNumber: item.account.number) }
+                let actor = ExtensionActor(book: AccountBook(account: item.account, calls: calls), context: context)
+                registry.accounts[item.account.number] = actor
+                for call in calls {
+                    registry.callOwners[call.callID] = actor
+                    registry.unclaimed[call.callID] = item.checkpointAt
+                }
+                restored.append((actor, calls.map(\.callID), item.checkpointAt))
+            }
+        }
+    }
+
+    /// Restored calls that no PBX has claimed yet.
+    public var unclaimedCallIDs: [String] { registry.withLock { Array($0.unclaimed.keys).sorted() } }
+
+    /// A PBX reconnected and reports these calls live: they resume metering (missed charges fall due at once).
+    /// Returns the ids that were restored calls.
+    @discardableResult
+    public func adopt(callIDs: [String]) async -> [String] {
+        let owned: [(String, ExtensionActor)] = registry.withLock { registry in
+            callIDs.compactMap { id in
+                guard registry.unclaimed.removeValue(forKey: id) != nil, let owner = registry.callOwners[id] else {
+                    return nil
+                }
+                return (id, owner)
+            }
+        }
+        for (id, owner) in owned { await owner.resume(callIDs: [id]) }
+        return owned.map(\.0)
+    }
+
+    /// Settles every restored call no PBX claimed, from its last checkpoint, marked `recovered`.
+    public func settleUnclaimed() async throws -> [CallRecord] {
+        let pending: [(String, Int64, ExtensionActor)] = registry.withLock { registry in
+            registry.unclaimed.compactMap { id, at in registry.callOwners[id].map { (id, at, $0) } }
+        }
+        var records: [CallRecord] = []
+        for (id, checkpointAt, owner) in pending.sorted(by: { $0.0 < $1.0 }) {
+            let outcome = try await owner.endRecovered(callID: id, lastSeenAt: checkpointAt)
+            registry.withLock {
+                $0.callOwners[id] = nil
+                $0.unclaimed[id] = nil
+                $0.recentlyEnded.insert(id)
+            }
+            if case .settled(let record, _) = outcome { records.append(record) }
+        }
+        return records
+    }
+}
+
+extension ExtensionActor {
+    func resume(callIDs: [String]) {
+        let now = context.nowMillis()
+        let events = book.resume(callIDs: callIDs, at: now, policy: context.policy)
+        afterChange(events: events, at: now)
+    }
+
+    /// Settles a restored call as lasting until its last checkpoint.
+    func endRecovered(callID: String, lastSeenAt: Int64) async throws -> AccountBook.EndOutcome {
+        let answeredAt = book.calls[callID]?.answeredAt
+        let reported = answeredAt.map { max(0, lastSeenAt - $0) } ?? 0
+        return try await end(callID: callID, reportedMillis: reported, cause: "RECOVERED", result: .recovered)
+    }
+}

@@ -1,0 +1,289 @@
+public import BillingCore
+public import Foundation
+public import Logging
+import Synchronization
+
+/// The billing engine in process: authorizes, meters, cuts off and settles calls, and applies recharges and
+/// settings, with one actor per extension and one tick scheduler for all live calls.
+///
+/// Events for the PBX (cutoffs, warnings, grant renewals) and settlements come out of ``events``; a consumer
+/// must drain it. What must be durable goes to the injected ``BillingJournal``; calls that acknowledge
+/// (`ended`, `recharge`, settings) return only after their entry is committed.
+public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Duration {
+    /// The longest call a PBX may report; anything longer is refused as absurd.
+    public static var maxBillableMillis: Int64 { 31 * 86_400_000 }
+
+    public let scheduler: TickScheduler<C>
+    /// Cutoffs, warnings, grant renewals and settlements, in the order each extension made them.
+    public let events: AsyncStream<BillingEvent>
+    let context: EngineContext
+    let registry = Mutex(Registry())
+    private let rechargeKeys = RechargeKeys()
+
+    struct Registry {
+        var accounts: [String: ExtensionActor] = [:]
+        var callOwners: [String: ExtensionActor] = [:]
+        var recentlyEnded = RecentIDs(capacity: 65_536)
+        /// Restored calls no PBX has claimed yet.
+        var unclaimed: [String: Int64] = [:]
+    }
+
+    /// Creates an engine reading time from `clock`, whose current instant is `originEpochMillis`.
+    public init(clock: C, originEpochMillis: Int64, journal: any BillingJournal, policy: BillingPolicy = .init(),
+                rates: RateTable = .init(), timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+                logger: Logger = Logger(label: "tollgate.metering")) {
+        let time = EngineTime(clock: clock, originEpochMillis: originEpochMillis)
+        let scheduler = TickScheduler(time: time)
+        let (stream, continuation) = AsyncStream<BillingEvent>.makeStream(bufferingPolicy: .unbounded)
+        self.scheduler = scheduler
+        self.events = stream
+        self.context = EngineContext(
+            journal: journal, logger: logger, policy: policy, rates: rates, timeZone: timeZone,
+            nowMillis: { time.nowMillis() }, nowMicros: { time.nowMicros() }, continuation: continuation,
+            schedule: { actor, at in scheduler.schedule(actor, at: at) })
+    }
+
+    /// Engine time now, ms since the Unix epoch.
+    public func nowMillis() -> Int64 { context.nowMillis() }
+
+    /// Runs the tick scheduler until cancelled, then ends ``events``.
+    public func run() async throws {
+        defer { context.finishEvents() }
+        try await scheduler.run()
+    }
+
+    // MARK: PBX
+
+    /// Decides whether a call may start; an allowed call becomes live. An unknown extension is created with
+    /// billing off (DESIGN §3).
+    public func authorize(callID: String, extensionNumber: String, dialled: String) async throws(TollgateError)
+        -> Authorization
+    {
+        let now = context.nowMillis()
+        let request = CallRequest(callID: callID, extensionNumber: extensionNumber, dialled: dialled, at: now,
+                                  secondOfDay: context.secondOfDay(epochMillis: now))
+        try request.validate()
+        let owner = registry.withLock { $0.callOwners[callID] }
+        if let owner, owner.number != extensionNumber {
+            throw TollgateError(.alreadyExists, "call id is live for another extension", field: "callId")
+        }
+        let actor = owner ?? actor(for: extensionNumber, userName: nil).actor
+        let decision = await actor.authorize(request)
+        if decision.isAllowed { registry.withLock { $0.callOwners[callID] = actor } }
+        return decision
+    }
+
+    /// Marks a live call answered; its answer charge is taken now. A repeat changes nothing.
+    public func answered(callID: String) async throws(TollgateError) {
+        guard let owner = try owner(of: callID) else { return }
+        try await owner.answer(callID: callID)
+    }
+
+    /// Ends and settles a call exactly once; returns after the settlement is committed.
+    public func ended(callID: String, billableMillis: Int64, cause: String) async throws -> AccountBook.EndOutcome {
+        guard (0...Self.maxBillableMillis).contains(billableMillis) else {
+            throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMillis")
+        }
+        guard cause.utf8.count <= 128 else {
+            throw TollgateError(.invalidArgument, "cause must be at most 128 bytes", field: "cause")
+        }
+        guard let owner = try owner(of: callID) else { return .alreadySettled }
+        let outcome = try await owner.end(callID: callID, reportedMillis: billableMillis, cause: cause)
+        forget(callID: callID)
+        return outcome
+    }
+
+    private func owner(of callID: String) throws(TollgateError) -> ExtensionActor? {
+        let (owner, ended) = registry.withLock { ($0.callOwners[callID], $0.recentlyEnded.contains(callID)) }
+        if let owner { return owner }
+        if ended { return nil }
+        throw TollgateError(.notFound, "no live call with this id", field: "callId")
+    }
+
+    private func forget(callID: String) {
+        registry.withLock {
+            $0.callOwners[callID] = nil
+            $0.unclaimed[callID] = nil
+            $0.recentlyEnded.insert(callID)
+        }
+    }
+
+    // MARK: Extensions
+
+    /// Makes an extension known (from a PBX sync or the admin surface), with billing off when new; updates
+    /// the user name when one is given. Returns after any change is committed.
+    @discardableResult
+    public func ensureExtension(number: String, userName: String? = nil) async throws -> ExtensionAccount {
+        try ExtensionAccount.validate(number: number)
+        let (actor, created) = actor(for: number, userName: userName)
+        if let userName, await actor.account.userName != userName {
+            return try await actor.update(AccountChange(userName: userName))
+        }
+        if created { _ = try await actor.update(AccountChange()) }
+        return await actor.account
+    }
+
+    private func actor(for number: String, userName: String?) -> (actor: ExtensionActor, created: Bool) {
+        registry.withLock { registry in
+            if let existing = registry.accounts[number] { return (existing, false) }
+            let account = ExtensionAccount(number: number, userName: userName ?? "")
+            let actor = ExtensionActor(book: AccountBook(account: account), context: context)
+            registry.accounts[number] = actor
+            _ = context.journal.append(.extensionSaved(account), checkpoint: nil)
+            return (actor, true)
+        }
+    }
+
+    private func existing(_ number: String) throws(TollgateError) -> ExtensionActor {
+        guard let actor = registry.withLock({ $0.accounts[number] }) else {
+            throw TollgateError(.notFound, "no extension \(number.prefix(32))", field: "extension")
+        }
+        return actor
+    }
+
+    /// Changes an extension's settings; live calls see them at their next charge.
+    public func updateExtension(number: String, _ change: AccountChange) async throws -> ExtensionAccount {
+        try await existing(number).update(change)
+    }
+
+    /// An extension as it is now.
+    public func extensionAccount(number: String) async -> ExtensionAccount? {
+        guard let actor = registry.withLock({ $0.accounts[number] }) else { return nil }
+        return await actor.account
+    }
+
+    /// Every extension, by number.
+    public func extensionAccounts() async -> [ExtensionAccount] {
+        var result: [ExtensionAccount] = []
+        for actor in registry.withLock({ Array($0.accounts.values) }) { result.append(await actor.account) }
+        return result.sorted { $0.number < $1.number }
+    }
+
+    /// Calls in progress.
+    public func liveCalls() async -> [CallCharging] {
+        var result: [CallCharging] = []
+        for actor in registry.withLock({ Array($0.accounts.values) }) { result += await actor.calls }
+        return result.sorted { ($0.authorizedAt, $0.callID) < ($1.authorizedAt, $1.callID) }
+    }
+
+    // MARK: Money
+
+    /// Recharges an extension: `0 < amount <= maxRecharge`. With an idempotency key, a retry recharges once
+    /// and returns the first record. Returns after the recharge is committed.
+    public func recharge(number: String, amount: Money, operatorName: String, note: String = "",
+                         idempotencyKey: String? = nil) async throws -> RechargeRecord {
+        try await applyMoney(number: number, amount: amount, kind: .recharge, operatorName: operatorName, note: note,
+                             idempotencyKey: idempotencyKey)
+    }
+
+    /// An operator's correction of a balance by a signed amount, recorded in the ledger.
+    public func adjust(number: String, amount: Money, operatorName: String, note: String) async throws
+        -> RechargeRecord
+    {
+        try await applyMoney(number: number, amount: amount, kind: .adjustment, operatorName: operatorName,
+                             note: note, idempotencyKey: nil)
+    }
+
+    private func applyMoney(number: String, amount: Money, kind: PostingKind, operatorName: String, note: String,
+                            idempotencyKey: String?) async throws -> RechargeRecord {
+        guard operatorName.utf8.count <= 128, note.utf8.count <= 1024 else {
+            throw TollgateError(.invalidArgument, "operator name or note too long", field: "note")
+        }
+        let actor = try existing(number)
+        guard let key = idempotencyKey else {
+            return try await actor.recharge(amount, kind: kind, operatorName: operatorName, note: note,
+                                            idempotencyKey: nil)
+        }
+        guard (1...255).contains(key.utf8.count) else {
+            throw TollgateError(.invalidArgument, "idempotency key must be 1-255 bytes", field: "idempotencyKey")
+        }
+        if case .replay(let record) = try rechargeKeys.claim(key, number: number, amount: amount) { return record }
+        var finished: RechargeRecord?
+        defer { rechargeKeys.finish(key, record: finished) }
+        if let committed = try await context.journal.recharge(idempotencyKey: key) {
+            try RechargeKeys.check(committed, number: number, amount: amount)
+            finished = committed
+            return committed
+        }
+        let record = try await actor.recharge(amount, kind: kind, operatorName: operatorName, note: note,
+                                              idempotencyKey: key)
+        finished = record
+        return record
+    }
+
+    // MARK: Rates and settings
+
+    /// The rate table in force.
+    public var rates: RateTable { context.rates }
+    /// The billing policy in force.
+    public var policy: BillingPolicy { context.policy }
+    /// The time zone rate blocks are read in.
+    public var timeZone: TimeZone { context.timeZone }
+
+    /// The next free rate id.
+    public func nextRateID() -> Int64 { (context.rates.rates.keys.max() ?? 0) + 1 }
+
+    /// Adds or replaces a rate; new calls see it at once, live calls keep their snapshot.
+    public func saveRate(_ rate: Rate) async throws {
+        context.update { $0.rates = $0.rates.upserting(rate) }
+        try await context.journal.waitCommitted(context.journal.append(.rateSaved(rate), checkpoint: nil))
+    }
+
+    /// Replaces the whole rate table at once (an import): one rebuild, one commit.
+    public func replaceRates(_ rates: [Rate]) async throws {
+        let old = context.rates.rates.keys
+        context.update { $0.rates = RateTable(rates: rates) }
+        var last: UInt64 = 0
+        let kept = Set(rates.map(\.id))
+        for id in old where !kept.contains(id) { last = context.journal.append(.rateDeleted(id: id), checkpoint: nil) }
+        for rate in rates { last = context.journal.append(.rateSaved(rate), checkpoint: nil) }
+        try await context.journal.waitCommitted(last)
+    }
+
+    /// Deletes a rate; live calls keep their snapshot.
+    public func deleteRate(id: Int64) async throws {
+        guard context.rates.rates[id] != nil else {
+            throw TollgateError(.notFound, "no rate \(id)", field: "id")
+        }
+        context.update { $0.rates = $0.rates.removing(id: id) }
+        try await context.journal.waitCommitted(context.journal.append(.rateDeleted(id: id), checkpoint: nil))
+    }
+
+    /// Replaces the billing policy; metering reads it at the next charge.
+    public func setPolicy(_ policy: BillingPolicy) async throws {
+        guard policy.grantValidityMillis >= 1_000, policy.warningLeadMillis >= 0, policy.endToleranceMillis >= 0,
+            policy.maxRecharge.isPositive
+        else { throw TollgateError(.invalidArgument, "policy values out of range", field: "policy") }
+        context.update { $0.policy = policy }
+        try await context.journal.waitCommitted(context.journal.append(.policySaved(policy), checkpoint: nil))
+    }
+
+    /// Sets the time zone that rate time blocks are read in.
+    public func setTimeZone(_ zone: TimeZone) {
+        context.update { $0.timeZone = zone }
+    }
+}
+
+/// A bounded set of recent ids, oldest forgotten first.
+struct RecentIDs {
+    private var members: Set<String> = []
+    private var ring: [String] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ id: String) -> Bool { members.contains(id) }
+
+    mutating func insert(_ id: String) {
+        guard !members.contains(id) else { return }
+        if ring.count < capacity {
+            ring.append(id)
+        } else {
+            members.remove(ring[next])
+            ring[next] = id
+            next = (next + 1) % capacity
+        }
+        members.insert(id)
+    }
+}

@@ -1,0 +1,60 @@
+import BillingCore
+import Foundation
+import Metering
+import TestSupport
+
+let t0: Int64 = 1_700_000_000_000
+
+func money(_ text: String) -> Money { try! Money(parsing: text) }
+
+func perSecond(_ rate: String, id: Int64 = 1, prefix: String = "0", exts: Set<String>) -> Rate {
+    try! Rate(id: id, prefix: prefix, tariff: Tariff(rate: money(rate), unit: 1), extensions: exts)
+}
+
+/// An engine on a manual clock and an in-memory journal.
+struct Harness {
+    let clock = ManualClock()
+    let journal: MemoryJournal
+    let engine: MeteringEngine<ManualClock>
+
+    init(policy: BillingPolicy = BillingPolicy(), journal: MemoryJournal = MemoryJournal()) {
+        self.journal = journal
+        engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal, policy: policy)
+    }
+
+    /// A billed prepaid extension with `balance` recharged.
+    func billed(_ number: String, balance: String, credit: String = "0") async throws {
+        try await engine.ensureExtension(number: number, userName: "user \(number)")
+        _ = try await engine.updateExtension(number: number, AccountChange(credit: money(credit), billingEnabled: true))
+        if money(balance).isPositive {
+            _ = try await engine.recharge(number: number, amount: money(balance), operatorName: "test")
+        }
+    }
+
+    /// Moves the clock and runs everything that fell due.
+    func advance(ms: Int64) async {
+        clock.advance(by: .milliseconds(ms))
+        await engine.scheduler.fireDue()
+    }
+
+    func balance(_ number: String) async -> Money? { await engine.extensionAccount(number: number)?.balance }
+}
+
+/// Reads events already yielded by the engine.
+struct EventReader {
+    var iterator: AsyncStream<BillingEvent>.Iterator
+
+    init(_ engine: MeteringEngine<ManualClock>) { iterator = engine.events.makeAsyncIterator() }
+
+    /// The next `count` events matching `filter` (events already yielded; never waits on time).
+    mutating func next(_ count: Int, where filter: (BillingEvent) -> Bool = { _ in true }) async -> [BillingEvent] {
+        var found: [BillingEvent] = []
+        while found.count < count, let event = await iterator.next() {
+            if filter(event) { found.append(event) }
+        }
+        return found
+    }
+}
+
+func isCutoff(_ event: BillingEvent) -> Bool { if case .cutoff = event { true } else { false } }
+func isSettled(_ event: BillingEvent) -> Bool { if case .settled = event { true } else { false } }

@@ -1,0 +1,226 @@
+import BillingCore
+import Foundation
+import Metering
+import TestSupport
+import Testing
+
+@Suite("Metering engine: actors, scheduler, events")
+struct MeteringEngineTests {
+    @Test("DESIGN §5 example through the actors and the wheel: cutoffs at 1.0 s and 1.5 s")
+    func workedExample() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0.05")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        var reader = EventReader(h.engine)
+        #expect(try await h.engine.authorize(callID: "A", extensionNumber: "8001", dialled: "0123").isAllowed)
+        #expect(try await h.engine.authorize(callID: "B", extensionNumber: "8001", dialled: "0123").isAllowed)
+        try await h.engine.answered(callID: "A")
+        await h.advance(ms: 500)
+        try await h.engine.answered(callID: "B")
+        for _ in 0..<20 { await h.advance(ms: 100) }
+        let cutoffs = await reader.next(2, where: isCutoff)
+        #expect(cutoffs == [
+            .cutoff(callID: "A", extensionNumber: "8001", boundary: t0 + 1_000, reason: .insufficientFunds),
+            .cutoff(callID: "B", extensionNumber: "8001", boundary: t0 + 1_500, reason: .insufficientFunds),
+        ])
+        _ = try await h.engine.ended(callID: "A", billableMillis: 1_000, cause: "CUT")
+        _ = try await h.engine.ended(callID: "B", billableMillis: 1_000, cause: "CUT")
+        #expect(await h.balance("8001") == money("0.01"))
+        #expect(h.journal.settlements.map(\.cost) == [money("0.02"), money("0.02")])
+        #expect(h.engine.scheduler.stats.snapshot().wakes > 0)
+    }
+
+    @Test("a late scheduler still charges at the exact boundaries")
+    func lateScheduler() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0.05")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        var reader = EventReader(h.engine)
+        _ = try await h.engine.authorize(callID: "A", extensionNumber: "8001", dialled: "0123")
+        try await h.engine.answered(callID: "A")
+        await h.advance(ms: 7_250)
+        let cutoff = await reader.next(1, where: isCutoff)
+        #expect(cutoff.first == .cutoff(callID: "A", extensionNumber: "8001", boundary: t0 + 2_000,
+                                        reason: .insufficientFunds))
+        #expect(h.engine.scheduler.stats.snapshot().latenessMaxMicros >= 5_000_000)
+    }
+
+    @Test("an unknown extension is created with billing off and its calls go through unbilled")
+    func unknownExtension() async throws {
+        let h = Harness()
+        let decision = try await h.engine.authorize(callID: "c", extensionNumber: "9009", dialled: "0044")
+        #expect(decision == .allowed(rate: nil, unbilled: .billingOff, grantMillis: nil))
+        #expect(await h.engine.extensionAccount(number: "9009")?.billingEnabled == false)
+        #expect(h.journal.entries.contains { if case .extensionSaved(let a) = $0 { a.number == "9009" } else { false } })
+    }
+
+    @Test("denied calls are logged with their reason")
+    func deniedLogged() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        #expect(try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+            == .denied(.insufficientFunds))
+        let denied = h.journal.entries.compactMap { if case .denied(let r) = $0 { r } else { nil } }
+        #expect(denied.map(\.reason) == ["INSUFFICIENT_FUNDS"])
+        #expect(await h.engine.liveCalls().isEmpty)
+    }
+
+    @Test("repeated End is acknowledged and changes nothing; unknown End and absurd values are refused")
+    func endIdempotent() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "1")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        try await h.engine.answered(callID: "c")
+        try await h.engine.answered(callID: "c")
+        await h.advance(ms: 2_500)
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.ended(callID: "c", billableMillis: -1, cause: "x")
+        }
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.ended(callID: "c", billableMillis: 1_000_000_000_000_000, cause: "x")
+        }
+        guard case .settled(let record, _) = try await h.engine.ended(callID: "c", billableMillis: 2_500, cause: "OK")
+        else { Issue.record("not settled"); return }
+        #expect(record.cost == money("0.06"))
+        let balance = await h.balance("8001")
+        #expect(try await h.engine.ended(callID: "c", billableMillis: 9_000, cause: "OK") == .alreadySettled)
+        try await h.engine.answered(callID: "c")
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.ended(callID: "never", billableMillis: 1, cause: "x")
+        }
+        await #expect(throws: TollgateError.self) { try await h.engine.answered(callID: "never") }
+        #expect(await h.balance("8001") == balance)
+        #expect(h.journal.settlements.count == 1)
+    }
+
+    @Test("a recharge with an idempotency key applies once; a reused key for another amount is refused")
+    func rechargeIdempotency() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0")
+        let first = try await h.engine.recharge(number: "8001", amount: money("5"), operatorName: "op",
+                                                idempotencyKey: "k1")
+        let again = try await h.engine.recharge(number: "8001", amount: money("5"), operatorName: "op",
+                                                idempotencyKey: "k1")
+        #expect(first == again)
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.recharge(number: "8001", amount: money("6"), operatorName: "op", idempotencyKey: "k1")
+        }
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.recharge(number: "nope", amount: money("6"), operatorName: "op")
+        }
+        #expect(await h.balance("8001") == money("5"))
+        #expect(h.journal.recharges.count == 1)
+
+        // After a restart the key is found in the ledger.
+        let restarted = Harness(journal: h.journal)
+        restarted.engine.restore([RestoredAccount(
+            account: ExtensionAccount(number: "8001", billingEnabled: true, balance: money("5")), calls: [],
+            checkpointAt: t0)])
+        let replay = try await restarted.engine.recharge(number: "8001", amount: money("5"), operatorName: "op",
+                                                         idempotencyKey: "k1")
+        #expect(replay == first)
+        #expect(await restarted.balance("8001") == money("5"))
+    }
+
+    @Test("a recharge during a live call is seen by its next charge and renews its grant")
+    func rechargeLive() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0.02")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        var reader = EventReader(h.engine)
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        try await h.engine.answered(callID: "c")
+        await h.advance(ms: 500)
+        _ = try await h.engine.recharge(number: "8001", amount: money("0.10"), operatorName: "op")
+        await h.advance(ms: 3_000)
+        // Charges at 1 s, 2 s and 3 s came out of the recharge.
+        #expect(await h.balance("8001") == money("0.04"))
+        let renewals = await reader.next(2) { if case .grantRenewed = $0 { true } else { false } }
+        #expect(renewals.last == .grantRenewed(callID: "c", extensionNumber: "8001", deadline: t0 + 6_000))
+    }
+
+    @Test("rate time blocks are read in the configured time zone")
+    func timeZone() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "10")
+        // t0 is 22:13:20 UTC: inside a 22:00–06:00 block in UTC, 06:13:20 in Shanghai (outside).
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 60),
+                                             block: TimeBlock(start: 22 * 3600, end: 6 * 3600), extensions: ["8001"]))
+        #expect(try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "01").isAllowed)
+        h.engine.setTimeZone(TimeZone(identifier: "Asia/Shanghai")!)
+        #expect(try await h.engine.authorize(callID: "b", extensionNumber: "8001", dialled: "01") == .denied(.noRate))
+    }
+
+    @Test("the run loop wakes on the injected clock and pushes the cutoff")
+    func runLoop() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "0.04")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        var reader = EventReader(h.engine)
+        let loop = Task { try await h.engine.run() }
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        try await h.engine.answered(callID: "c")
+        let cutoff = Task {
+            await reader.next(1, where: isCutoff)
+        }
+        for _ in 0..<50 {
+            await Task.yield()
+            h.clock.advance(by: .milliseconds(100))
+        }
+        #expect(await cutoff.value == [.cutoff(callID: "c", extensionNumber: "8001", boundary: t0 + 2_000,
+                                              reason: .insufficientFunds)])
+        loop.cancel()
+        _ = try? await loop.value
+    }
+
+    @Test("many extensions with several calls each: no balance below -credit, ledger matches balances")
+    func manyExtensions() async throws {
+        let h = Harness()
+        var rng = SplitMix(seed: 42)
+        let numbers = (0..<100).map { "7\($0)" }
+        for number in numbers {
+            try await h.billed(number, balance: "0.\(10 + rng.next(90))", credit: "0.0\(rng.next(10))")
+        }
+        try await h.engine.saveRate(perSecond("0.01", exts: Set(numbers)))
+        var ends: [(Int64, String, Int64)] = []
+        for (i, number) in numbers.enumerated() {
+            for k in 0..<3 {
+                let id = "\(number)-\(k)"
+                if try await h.engine.authorize(callID: id, extensionNumber: number, dialled: "09").isAllowed {
+                    try await h.engine.answered(callID: id)
+                    ends.append((Int64(1_000 + (i * 37 + k * 911) % 30_000), id, 0))
+                }
+            }
+        }
+        ends.sort { $0.0 < $1.0 }
+        var elapsed: Int64 = 0
+        for (at, id, _) in ends {
+            await h.advance(ms: at - elapsed)
+            elapsed = at
+            _ = try await h.engine.ended(callID: id, billableMillis: at, cause: "OK")
+        }
+        for account in await h.engine.extensionAccounts() {
+            #expect(account.balance.micros >= -account.credit.micros)
+            let recharged = h.journal.recharges.filter { $0.extensionNumber == account.number }
+                .reduce(0) { $0 + $1.amount.micros }
+            let spent = h.journal.settlements.filter { $0.extensionNumber == account.number }
+                .reduce(0) { $0 + $1.cost.micros }
+            #expect(recharged - spent == account.balance.micros)
+        }
+    }
+}
+
+/// A tiny deterministic generator for test data.
+struct SplitMix {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next(_ bound: Int) -> Int {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+}

@@ -1,0 +1,44 @@
+public import BillingCore
+public import Metering
+import Synchronization
+
+/// A journal that commits at once, in memory, and keeps everything for tests to inspect.
+public final class MemoryJournal: BillingJournal {
+    private struct State {
+        var entries: [JournalEntry] = []
+        var checkpoints: [String: AccountCheckpoint] = [:]
+    }
+
+    private let state = Mutex(State())
+
+    public init() {}
+
+    public var entries: [JournalEntry] { state.withLock { $0.entries } }
+    public var checkpoints: [String: AccountCheckpoint] { state.withLock { $0.checkpoints } }
+
+    public var settlements: [CallRecord] {
+        entries.compactMap { if case .settled(let record, _) = $0 { record } else { nil } }
+    }
+
+    public var recharges: [RechargeRecord] {
+        entries.compactMap { if case .recharged(let record, _) = $0 { record } else { nil } }
+    }
+
+    public func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
+        state.withLock { state in
+            state.entries.append(entry)
+            if let checkpoint { state.checkpoints[checkpoint.extensionNumber] = checkpoint }
+            return UInt64(state.entries.count)
+        }
+    }
+
+    public func checkpoint(_ checkpoint: AccountCheckpoint) {
+        state.withLock { $0.checkpoints[checkpoint.extensionNumber] = checkpoint }
+    }
+
+    public func waitCommitted(_ sequence: UInt64) async throws {}
+
+    public func recharge(idempotencyKey: String) async throws -> RechargeRecord? {
+        recharges.first { $0.idempotencyKey == idempotencyKey }
+    }
+}
