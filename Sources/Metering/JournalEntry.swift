@@ -73,7 +73,8 @@ public enum JournalEntry: Sendable, Hashable {
     case denied(CallRecord)
     case rateSaved(Rate)
     case rateDeleted(id: Int64)
-    case policySaved(BillingPolicy)
+    /// A setting (the billing policy as JSON, the time zone, the currency…) by key.
+    case settingSaved(key: String, value: String)
 }
 
 /// A live call as checkpointed: enough to restore it after a crash.

@@ -254,14 +254,32 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         guard policy.grantValidityMillis >= 1_000, policy.warningLeadMillis >= 0, policy.endToleranceMillis >= 0,
             policy.maxRecharge.isPositive
         else { throw TollgateError(.invalidArgument, "policy values out of range", field: "policy") }
+        let json = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
         context.update { $0.policy = policy }
-        try await context.journal.waitCommitted(context.journal.append(.policySaved(policy), checkpoint: nil))
+        try await saveSetting(key: SettingKey.policy, value: json)
     }
 
     /// Sets the time zone that rate time blocks are read in.
-    public func setTimeZone(_ zone: TimeZone) {
+    public func setTimeZone(_ zone: TimeZone) async throws {
         context.update { $0.timeZone = zone }
+        try await saveSetting(key: SettingKey.timeZone, value: zone.identifier)
     }
+
+    /// Stores a setting the engine itself does not read (the display currency, say).
+    public func saveSetting(key: String, value: String) async throws {
+        guard (1...64).contains(key.utf8.count), value.utf8.count <= 65_536 else {
+            throw TollgateError(.invalidArgument, "setting key or value too long", field: "key")
+        }
+        try await context.journal.waitCommitted(
+            context.journal.append(.settingSaved(key: key, value: value), checkpoint: nil))
+    }
+}
+
+/// Keys of the settings the engine stores.
+public enum SettingKey {
+    public static let policy = "policy"
+    public static let timeZone = "time_zone"
+    public static let currency = "currency"
 }
 
 /// A bounded set of recent ids, oldest forgotten first.

@@ -149,7 +149,7 @@ struct MeteringEngineTests {
         try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 60),
                                              block: TimeBlock(start: 22 * 3600, end: 6 * 3600), extensions: ["8001"]))
         #expect(try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "01").isAllowed)
-        h.engine.setTimeZone(TimeZone(identifier: "Asia/Shanghai")!)
+        try await h.engine.setTimeZone(TimeZone(identifier: "Asia/Shanghai")!)
         #expect(try await h.engine.authorize(callID: "b", extensionNumber: "8001", dialled: "01") == .denied(.noRate))
     }
 

@@ -1,0 +1,121 @@
+import BillingCore
+import GRDB
+import Metering
+
+/// Writes one drained batch inside one transaction, with cached prepared statements (no Codable inserts on
+/// the hot path: they are several times slower here).
+enum BatchWriter {
+    static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
+        for entry in batch.entries { try apply(entry, to: db) }
+        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db) }
+    }
+
+    static func apply(_ entry: JournalEntry, to db: Database) throws {
+        switch entry {
+        case .extensionSaved(let account):
+            try db.cachedStatement(sql: """
+                INSERT INTO extensions (number, user_name, billing_enabled, payment_type, status, balance, credit,
+                    total_recharges)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(number) DO UPDATE SET user_name = excluded.user_name,
+                    billing_enabled = excluded.billing_enabled, payment_type = excluded.payment_type,
+                    status = excluded.status, credit = excluded.credit, total_recharges = excluded.total_recharges
+                """).execute(arguments: [
+                    account.number, account.userName, account.billingEnabled, account.paymentType.rawValue,
+                    account.status.rawValue, account.balance.micros, account.credit.micros,
+                    account.totalRecharges.micros,
+                ])
+        case .recharged(let record, let posting):
+            try db.cachedStatement(sql: """
+                INSERT INTO recharges (extension_number, user_name, kind, amount, balance_before, balance_after, at,
+                    operator, note, idempotency_key)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """).execute(arguments: [
+                    record.extensionNumber, record.userName, record.kind.rawValue, record.amount.micros,
+                    record.balanceBefore.micros, record.balanceAfter.micros, record.at, record.operatorName,
+                    record.note, record.idempotencyKey,
+                ])
+            try insert(posting, db)
+        case .settled(let record, let posting):
+            try insert(record, db)
+            if let posting { try insert(posting, db) }
+            try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?").execute(arguments: [record.callID])
+        case .denied(let record):
+            try insert(record, db)
+        case .rateSaved(let rate):
+            try db.cachedStatement(sql: """
+                INSERT INTO rates (id, active, remarks, prefix, number_length, initial_cost, initial_time, rate, unit,
+                    start_second, end_second)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT(id) DO UPDATE SET active = excluded.active, remarks = excluded.remarks,
+                    prefix = excluded.prefix, number_length = excluded.number_length,
+                    initial_cost = excluded.initial_cost, initial_time = excluded.initial_time, rate = excluded.rate,
+                    unit = excluded.unit, start_second = excluded.start_second, end_second = excluded.end_second
+                """).execute(arguments: [
+                    rate.id, rate.active, rate.remarks, rate.prefix, rate.numberLength, rate.tariff.initialCost.micros,
+                    rate.tariff.initialTime, rate.tariff.rate.micros, rate.tariff.unit, rate.block.start,
+                    rate.block.end,
+                ])
+            try db.cachedStatement(sql: "DELETE FROM rate_extensions WHERE rate_id = ?").execute(arguments: [rate.id])
+            let assign = try db.cachedStatement(sql: "INSERT INTO rate_extensions (rate_id, extension_number) VALUES (?, ?)")
+            for number in rate.extensions.sorted() { try assign.execute(arguments: [rate.id, number]) }
+        case .rateDeleted(let id):
+            try db.cachedStatement(sql: "DELETE FROM rates WHERE id = ?").execute(arguments: [id])
+        case .settingSaved(let key, let value):
+            try db.cachedStatement(sql: """
+                INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """).execute(arguments: [key, value])
+        }
+    }
+
+    static func apply(_ checkpoint: AccountCheckpoint, to db: Database) throws {
+        try db.cachedStatement(sql: """
+            UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
+            """).execute(arguments: [
+                checkpoint.balance.micros, checkpoint.totalRecharges.micros, checkpoint.at,
+                checkpoint.extensionNumber,
+            ])
+        guard !checkpoint.calls.isEmpty else { return }
+        let upsert = try db.cachedStatement(sql: """
+            INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
+                initial_time, rate, unit, unbilled_reason, authorized_at, answered_at, charges_made, charged, cut_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT(call_id) DO UPDATE SET answered_at = excluded.answered_at,
+                charges_made = excluded.charges_made, charged = excluded.charged, cut_at = excluded.cut_at
+            """)
+        for call in checkpoint.calls {
+            try upsert.execute(arguments: [
+                call.callID, checkpoint.extensionNumber, call.dialled, call.rate?.rateID, call.rate?.prefix,
+                call.rate?.tariff.initialCost.micros, call.rate?.tariff.initialTime, call.rate?.tariff.rate.micros,
+                call.rate?.tariff.unit, call.unbilledReason?.rawValue, call.authorizedAt, call.answeredAt,
+                call.chargesMade, call.charged.micros, call.cutAt,
+            ])
+        }
+    }
+
+    private static func insert(_ record: CallRecord, _ db: Database) throws {
+        // A call id is logged once: a repeated settlement or denial is ignored, never double-counted.
+        try db.cachedStatement(sql: """
+            INSERT OR IGNORE INTO calls (call_id, extension_number, user_name, dialled, rate_id, rate_prefix,
+                initial_cost, initial_time, rate, unit, authorized_at, answered_at, ended_at, billable_ms, cost,
+                charged, result, reason, balance_after)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                record.callID, record.extensionNumber, record.userName, record.dialled, record.rate?.rateID,
+                record.rate?.prefix, record.rate?.tariff.initialCost.micros, record.rate?.tariff.initialTime,
+                record.rate?.tariff.rate.micros, record.rate?.tariff.unit, record.authorizedAt, record.answeredAt,
+                record.endedAt, record.billableMillis, record.cost.micros, record.charged.micros,
+                record.result.rawValue, record.reason, record.balanceAfter.micros,
+            ])
+    }
+
+    private static func insert(_ posting: LedgerPosting, _ db: Database) throws {
+        try db.cachedStatement(sql: """
+            INSERT INTO ledger (extension_number, kind, amount, balance_before, balance_after, at, call_id)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """).execute(arguments: [
+                posting.extensionNumber, posting.kind.rawValue, posting.amount.micros,
+                posting.ledgerBalanceBefore.micros, posting.ledgerBalanceAfter.micros, posting.at, posting.callID,
+            ])
+    }
+}

@@ -1,0 +1,112 @@
+import GRDB
+
+/// The SQLite schema, as named migrations applied in order.
+enum LedgerSchema {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-accounts-rates-calls-ledger") { db in
+            try db.execute(sql: """
+                CREATE TABLE extensions (
+                    number TEXT PRIMARY KEY NOT NULL,
+                    user_name TEXT NOT NULL DEFAULT '',
+                    billing_enabled INTEGER NOT NULL DEFAULT 0,
+                    payment_type TEXT NOT NULL DEFAULT 'prepaid',
+                    status TEXT NOT NULL DEFAULT 'unlocked',
+                    balance INTEGER NOT NULL DEFAULT 0,
+                    credit INTEGER NOT NULL DEFAULT 0 CHECK (credit >= 0),
+                    total_recharges INTEGER NOT NULL DEFAULT 0,
+                    checkpoint_at INTEGER NOT NULL DEFAULT 0
+                );
+                CREATE TABLE rates (
+                    id INTEGER PRIMARY KEY NOT NULL,
+                    active INTEGER NOT NULL,
+                    remarks TEXT NOT NULL DEFAULT '',
+                    prefix TEXT NOT NULL,
+                    number_length INTEGER NOT NULL,
+                    initial_cost INTEGER NOT NULL,
+                    initial_time INTEGER NOT NULL,
+                    rate INTEGER NOT NULL,
+                    unit INTEGER NOT NULL CHECK (unit >= 1),
+                    start_second INTEGER NOT NULL,
+                    end_second INTEGER NOT NULL
+                );
+                CREATE TABLE rate_extensions (
+                    rate_id INTEGER NOT NULL REFERENCES rates(id) ON DELETE CASCADE,
+                    extension_number TEXT NOT NULL,
+                    PRIMARY KEY (rate_id, extension_number)
+                ) WITHOUT ROWID;
+                CREATE TABLE recharges (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    extension_number TEXT NOT NULL REFERENCES extensions(number),
+                    user_name TEXT NOT NULL,
+                    kind TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    balance_before INTEGER NOT NULL,
+                    balance_after INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    operator TEXT NOT NULL,
+                    note TEXT NOT NULL,
+                    idempotency_key TEXT UNIQUE
+                );
+                CREATE INDEX recharges_by_time ON recharges(at);
+                CREATE TABLE calls (
+                    call_id TEXT PRIMARY KEY NOT NULL,
+                    extension_number TEXT NOT NULL REFERENCES extensions(number),
+                    user_name TEXT NOT NULL,
+                    dialled TEXT NOT NULL,
+                    rate_id INTEGER,
+                    rate_prefix TEXT,
+                    initial_cost INTEGER,
+                    initial_time INTEGER,
+                    rate INTEGER,
+                    unit INTEGER,
+                    authorized_at INTEGER NOT NULL,
+                    answered_at INTEGER,
+                    ended_at INTEGER NOT NULL,
+                    billable_ms INTEGER NOT NULL,
+                    cost INTEGER NOT NULL,
+                    charged INTEGER NOT NULL,
+                    result TEXT NOT NULL,
+                    reason TEXT NOT NULL,
+                    balance_after INTEGER NOT NULL
+                );
+                CREATE INDEX calls_by_time ON calls(authorized_at);
+                CREATE INDEX calls_by_extension ON calls(extension_number, authorized_at);
+                CREATE TABLE ledger (
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    extension_number TEXT NOT NULL REFERENCES extensions(number),
+                    kind TEXT NOT NULL,
+                    amount INTEGER NOT NULL,
+                    balance_before INTEGER NOT NULL,
+                    balance_after INTEGER NOT NULL,
+                    at INTEGER NOT NULL,
+                    call_id TEXT
+                );
+                CREATE INDEX ledger_by_extension ON ledger(extension_number, id);
+                CREATE TABLE live_calls (
+                    call_id TEXT PRIMARY KEY NOT NULL,
+                    extension_number TEXT NOT NULL REFERENCES extensions(number),
+                    dialled TEXT NOT NULL,
+                    rate_id INTEGER,
+                    rate_prefix TEXT,
+                    initial_cost INTEGER,
+                    initial_time INTEGER,
+                    rate INTEGER,
+                    unit INTEGER,
+                    unbilled_reason TEXT,
+                    authorized_at INTEGER NOT NULL,
+                    answered_at INTEGER,
+                    charges_made INTEGER NOT NULL,
+                    charged INTEGER NOT NULL,
+                    cut_at INTEGER
+                );
+                CREATE INDEX live_calls_by_extension ON live_calls(extension_number);
+                CREATE TABLE settings (
+                    key TEXT PRIMARY KEY NOT NULL,
+                    value TEXT NOT NULL
+                );
+                """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,73 @@
+import GRDB
+import Logging
+import Metering
+
+/// The persistence actor: the one writer of the database. It group-commits: while one transaction is being
+/// written, what the engine queues meanwhile gathers into the next, so the batch grows with the load and an
+/// idle ledger commits a lone entry at once.
+actor LedgerWriter {
+    /// Figures for metrics and benchmarks.
+    struct Stats: Sendable {
+        var batches: Int64 = 0
+        var entries: Int64 = 0
+        var checkpoints: Int64 = 0
+        var commitMicrosTotal: Int64 = 0
+    }
+
+    private let pool: DatabasePool
+    private let queue: JournalQueue
+    private let logger: Logger
+    private(set) var stats = Stats()
+    private var failed = false
+
+    init(pool: DatabasePool, queue: JournalQueue, logger: Logger) {
+        self.pool = pool
+        self.queue = queue
+        self.logger = logger
+    }
+
+    /// Commits whatever is queued until the queue is finished.
+    func run() async {
+        for await _ in queue.wakeups {
+            do { try await flush() } catch { return }
+        }
+        try? await flush()
+    }
+
+    /// Commits everything queued now, batch by batch.
+    func flush() async throws {
+        guard !failed else { throw LedgerError.writerFailed }
+        while let batch = queue.drain() {
+            let started = ContinuousClock.now
+            do {
+                try await pool.write { db in try BatchWriter.apply(batch, to: db) }
+            } catch {
+                failed = true
+                logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
+                    "error": "\(error)",
+                ])
+                queue.fail(LedgerError.writerFailed)
+                throw error
+            }
+            let (seconds, attoseconds) = (ContinuousClock.now - started).components
+            stats.batches += 1
+            stats.entries += Int64(batch.entries.count)
+            stats.checkpoints += Int64(batch.checkpoints.count)
+            stats.commitMicrosTotal += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+            queue.committed(through: batch.lastSequence)
+        }
+    }
+}
+
+/// Ledger failures.
+public enum LedgerError: Error, Sendable, CustomStringConvertible {
+    case writerFailed
+    case corrupt(String)
+
+    public var description: String {
+        switch self {
+        case .writerFailed: "the ledger could not write; changes are not being acknowledged"
+        case .corrupt(let detail): "ledger data is not valid: \(detail)"
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import BillingCore
+import GRDB
+
+extension SQLiteLedger {
+    /// Recomputes every balance from the ledger (DESIGN §8) and lists each difference:
+    /// - each extension's ledger rows chain (`before` = the previous `after`, starting at 0; `after` =
+    ///   `before + amount`);
+    /// - the last `after` equals the stored balance plus what its open calls hold;
+    /// - recharge rows match the recharge history, settlement rows match the call log's costs.
+    public func verify() async throws -> [LedgerDiscrepancy] {
+        try await pool.read { db in
+            var problems: [LedgerDiscrepancy] = []
+            var ledgerBalance: [String: Int64] = [:]
+            var postedRecharges: [String: Int64] = [:]
+            var postedSettlements: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT * FROM ledger ORDER BY extension_number, id") {
+                let number: String = row["extension_number"]
+                let amount: Int64 = row["amount"]
+                let before: Int64 = row["balance_before"]
+                let after: Int64 = row["balance_after"]
+                let id: Int64 = row["id"]
+                let expectedBefore = ledgerBalance[number] ?? 0
+                if before != expectedBefore {
+                    problems.append(.init(extensionNumber: number,
+                                          message: "ledger row \(id) starts at \(before), previous ended at \(expectedBefore)"))
+                }
+                let (sum, overflow) = before.addingReportingOverflow(amount)
+                if overflow || sum != after {
+                    problems.append(.init(extensionNumber: number,
+                                          message: "ledger row \(id): \(before) + \(amount) != \(after)"))
+                }
+                ledgerBalance[number] = after
+                switch row["kind"] as String {
+                case PostingKindName.settlement: postedSettlements[number, default: 0] += amount
+                default: postedRecharges[number, default: 0] += amount
+                }
+            }
+            var held: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(charged) AS held FROM live_calls GROUP BY extension_number") {
+                held[row["extension_number"]] = row["held"]
+            }
+            var recharged: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(amount) AS total FROM recharges GROUP BY extension_number") {
+                recharged[row["extension_number"]] = row["total"]
+            }
+            var billed: [String: Int64] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(cost) AS total FROM calls GROUP BY extension_number") {
+                billed[row["extension_number"]] = row["total"]
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT number, balance FROM extensions ORDER BY number") {
+                let number: String = row["number"]
+                let balance: Int64 = row["balance"]
+                let expected = ledgerBalance[number] ?? 0
+                let actual = balance + (held[number] ?? 0)
+                if actual != expected {
+                    problems.append(.init(extensionNumber: number, message:
+                        "balance \(Money(micros: balance)) + live holds \(Money(micros: held[number] ?? 0)) = \(Money(micros: actual)), ledger says \(Money(micros: expected))"))
+                }
+                if (recharged[number] ?? 0) != (postedRecharges[number] ?? 0) {
+                    problems.append(.init(extensionNumber: number, message:
+                        "recharge history sums to \(Money(micros: recharged[number] ?? 0)), ledger to \(Money(micros: postedRecharges[number] ?? 0))"))
+                }
+                if (billed[number] ?? 0) != -(postedSettlements[number] ?? 0) {
+                    problems.append(.init(extensionNumber: number, message:
+                        "call log costs sum to \(Money(micros: billed[number] ?? 0)), ledger settlements to \(Money(micros: -(postedSettlements[number] ?? 0)))"))
+                }
+            }
+            return problems
+        }
+    }
+}
+
+private enum PostingKindName {
+    static let settlement = "settlement"
+}

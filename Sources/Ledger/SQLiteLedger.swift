@@ -1,0 +1,72 @@
+import BillingCore
+import Foundation
+public import GRDB
+public import Logging
+public import Metering
+
+/// The SQLite ledger: one `DatabasePool` in WAL mode with foreign keys on and `synchronous=FULL` (batching
+/// makes FULL cost about what NORMAL does), written only by its persistence actor.
+public final class SQLiteLedger: LedgerStore {
+    public let pool: DatabasePool
+    let queue = JournalQueue()
+    let writer: LedgerWriter
+
+    /// Opens (creating if needed) the database at `path` and applies pending migrations.
+    public init(path: String, logger: Logger = Logger(label: "tollgate.ledger")) throws {
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.foreignKeysEnabled = true
+        configuration.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        pool = try DatabasePool(path: path, configuration: configuration)
+        try LedgerSchema.migrator.migrate(pool)
+        writer = LedgerWriter(pool: pool, queue: queue, logger: logger)
+    }
+
+    /// The database file in a data directory.
+    public static func path(dataDirectory: String) -> String {
+        URL(fileURLWithPath: dataDirectory).appendingPathComponent("tollgate.sqlite").path
+    }
+
+    // MARK: BillingJournal
+
+    public func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
+        queue.append(entry, checkpoint: checkpoint)
+    }
+
+    public func checkpoint(_ checkpoint: AccountCheckpoint) { queue.checkpoint(checkpoint) }
+
+    public func waitCommitted(_ sequence: UInt64) async throws { try await queue.waitCommitted(sequence) }
+
+    public func recharge(idempotencyKey: String) async throws -> RechargeRecord? {
+        try await pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM recharges WHERE idempotency_key = ?",
+                             arguments: [idempotencyKey]).map(LedgerRows.recharge)
+        }
+    }
+
+    // MARK: Lifecycle
+
+    public func run() async { await writer.run() }
+
+    public func flush() async throws { try await writer.flush() }
+
+    /// Stops the writer after committing what is queued.
+    public func close() async throws {
+        try await flush()
+        queue.finish()
+    }
+
+    /// Writer figures: batches, entries, checkpoints, total commit time.
+    public var writerStats: (batches: Int64, entries: Int64, checkpoints: Int64, commitMicros: Int64) {
+        get async {
+            let stats = await writer.stats
+            return (stats.batches, stats.entries, stats.checkpoints, stats.commitMicrosTotal)
+        }
+    }
+
+    /// How many entries and checkpoints wait for the next commit.
+    public var pendingCount: Int { queue.pendingCount }
+}

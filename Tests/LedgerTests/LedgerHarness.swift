@@ -1,0 +1,58 @@
+import BillingCore
+import Foundation
+import Ledger
+import Metering
+import TestSupport
+
+let t0: Int64 = 1_700_000_000_000
+
+func money(_ text: String) -> Money { try! Money(parsing: text) }
+
+/// An engine on a manual clock over a real SQLite file, with its writer running.
+final class LedgerHarness: Sendable {
+    let directory: TemporaryDirectory
+    let clock: ManualClock
+    let ledger: SQLiteLedger
+    let engine: MeteringEngine<ManualClock>
+    let writer: Task<Void, Never>
+
+    init(directory: TemporaryDirectory? = nil, clock: ManualClock = ManualClock(), origin: Int64 = t0) async throws {
+        let directory = try directory ?? TemporaryDirectory("ledger")
+        self.directory = directory
+        self.clock = clock
+        ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"))
+        engine = try await ledger.makeEngine(clock: clock, originEpochMillis: origin)
+        let ledger = ledger
+        writer = Task { await ledger.run() }
+    }
+
+    func billed(_ number: String, balance: String, credit: String = "0", rate: String = "0.02") async throws {
+        try await engine.ensureExtension(number: number, userName: "user \(number)")
+        _ = try await engine.updateExtension(number: number, AccountChange(credit: money(credit), billingEnabled: true))
+        if money(balance).isPositive {
+            _ = try await engine.recharge(number: number, amount: money(balance), operatorName: "test")
+        }
+    }
+
+    func advance(ms: Int64) async {
+        clock.advance(by: .milliseconds(ms))
+        await engine.scheduler.fireDue()
+    }
+
+    /// Copies the database files as they are on disk now, as a power cut would leave them.
+    func crashCopy() throws -> TemporaryDirectory {
+        let copy = try TemporaryDirectory("ledger-crash")
+        for suffix in ["", "-wal"] {
+            let source = directory.file("tollgate.sqlite" + suffix)
+            if FileManager.default.fileExists(atPath: source) {
+                try FileManager.default.copyItem(atPath: source, toPath: copy.file("tollgate.sqlite" + suffix))
+            }
+        }
+        return copy
+    }
+
+    func close() async throws {
+        try await ledger.close()
+        await writer.value
+    }
+}
