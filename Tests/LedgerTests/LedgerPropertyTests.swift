@@ -1,0 +1,83 @@
+import BillingCore
+import Ledger
+import Metering
+import PropertyBased
+import TestSupport
+import Testing
+
+@Suite("Ledger invariants (property tests)")
+struct LedgerPropertyTests {
+    enum Step: Sendable, CustomStringConvertible {
+        case recharge(ext: Int, cents: Int)
+        case call(ext: Int, id: Int)
+        case answer(id: Int)
+        case end(id: Int, reportedMillis: Int64)
+        case advance(millis: Int64)
+        case credit(ext: Int, cents: Int)
+        case flush
+
+        var description: String {
+            switch self {
+            case .recharge(let e, let c): "recharge(\(e), \(c))"
+            case .call(let e, let id): "call(\(e), \(id))"
+            case .answer(let id): "answer(\(id))"
+            case .end(let id, let ms): "end(\(id), \(ms))"
+            case .advance(let ms): "advance(\(ms))"
+            case .credit(let e, let c): "credit(\(e), \(c))"
+            case .flush: "flush"
+            }
+        }
+    }
+
+    static let step = zip(Gen.int(in: 0...6), Gen.int(in: 0...3), Gen.int(in: 0...11), Gen.int(in: 1...500),
+                          Gen.int64(in: 0...20_000))
+        .map { kind, ext, id, cents, ms -> Step in
+            switch kind {
+            case 0: .recharge(ext: ext, cents: cents)
+            case 1: .call(ext: ext, id: id)
+            case 2: .answer(id: id)
+            case 3: .end(id: id, reportedMillis: ms)
+            case 4: .advance(millis: ms)
+            case 5: .credit(ext: ext, cents: cents / 5)
+            default: .flush
+            }
+        }
+
+    @Test("whatever happens, the ledger sums to the balances and no balance goes below -credit")
+    func ledgerSumsToBalances() async {
+        await propertyCheck(count: 25, input: Self.step.array(of: 10...60)) { steps in
+            let h = try await LedgerHarness()
+            defer { h.directory.remove() }
+            let numbers = ["8100", "8101", "8102", "8103"]
+            for number in numbers { try await h.billed(number, balance: "0") }
+            try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
+                initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
+            for step in steps {
+                switch step {
+                case .recharge(let ext, let cents):
+                    _ = try await h.engine.recharge(number: numbers[ext], amount: Money(micros: Int64(cents) * 10_000),
+                                                    operatorName: "p")
+                case .call(let ext, let id):
+                    _ = try? await h.engine.authorize(callID: "c\(id)", extensionNumber: numbers[ext], dialled: "0123")
+                case .answer(let id):
+                    try? await h.engine.answered(callID: "c\(id)")
+                case .end(let id, let ms):
+                    _ = try? await h.engine.ended(callID: "c\(id)", billableMillis: ms, cause: "x")
+                case .advance(let ms):
+                    await h.advance(ms: ms)
+                case .credit(let ext, let cents):
+                    _ = try await h.engine.updateExtension(
+                        number: numbers[ext], AccountChange(credit: Money(micros: Int64(cents) * 10_000)))
+                case .flush:
+                    try await h.ledger.flush()
+                    #expect(try await h.ledger.verify() == [])
+                }
+                for account in await h.engine.extensionAccounts() {
+                    #expect(account.balance.micros >= -account.credit.micros)
+                }
+            }
+            try await h.close()
+            #expect(try await h.ledger.verify() == [])
+        }
+    }
+}
