@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Structural rules the compiler does not check.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+status=0
+# The pure domain imports no I/O.
+if grep -rnE '^\s*(public |internal |@preconcurrency )?import (NIO|GRDB|Hummingbird|SQLite|Foundation|Logging)' Sources/BillingCore; then
+    echo "BillingCore must stay pure (no NIO, SQLite, HTTP, Foundation, logging)"; status=1
+fi
+# Lower layers never import higher ones.
+if grep -rnE '^\s*(public )?import (Ledger|tollgate)' Sources/Metering; then
+    echo "Metering must not import Ledger or the executable"; status=1
+fi
+# Money is never floating point.
+if grep -rnE '\b(Double|Float)\b' Sources/BillingCore Sources/Ledger Sources/Metering --include='*.swift' | grep -v 'TimeInterval' | grep -v 'TickStats.swift'; then
+    echo "floating point in the billing code (above)"; status=1
+fi
+# Tests never wait on the real clock.
+if grep -rnE 'Task\.sleep|usleep\(|Thread\.sleep|[^a-zA-Z.]sleep\([0-9]' Tests; then
+    echo "a test sleeps on the real clock: use ManualClock"; status=1
+fi
+exit $status

@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Tollgate builds against, when they are missing.
+set -euo pipefail
+needed=()
+for package in libsqlite3-dev; do
+    dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
+done
+if [ "${#needed[@]}" -gt 0 ]; then
+    echo "installing: ${needed[*]}"
+    SUDO=""
+    [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${needed[@]}"
+fi
+command -v swift >/dev/null || { echo "swift 6.1 or later must be on PATH (e.g. /opt/swift/usr/bin)"; exit 1; }

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Every test: set up, build with our own warnings treated as errors, run the whole suite.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+./scripts/install-system-packages.sh
+log=$(mktemp)
+swift build --build-tests 2>&1 | tee "$log"
+# Dependencies' warnings are theirs; ours fail the build.
+if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log"; then
+    echo "warnings in Tollgate's own code (above) fail the build"
+    exit 1
+fi
+./scripts/check-soundness.sh
+swift test --skip-build --parallel
