@@ -151,3 +151,29 @@ struct LedgerTests {
         try await h.close()
     }
 }
+
+@Suite("Ledger: call log identity")
+struct CallLogIdentityTests {
+    @Test("a call denied, then authorized again under the same id after a recharge, is logged by its settlement")
+    func deniedThenSettled() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billed("8001", balance: "0")
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.02"), unit: 1),
+                                             extensions: ["8001"]))
+        #expect(try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "01")
+            == .denied(.insufficientFunds))
+        _ = try await h.engine.recharge(number: "8001", amount: money("1"), operatorName: "desk")
+        #expect(try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "01").isAllowed)
+        try await h.engine.answered(callID: "c")
+        await h.advance(ms: 2_000)
+        _ = try await h.engine.ended(callID: "c", billableMillis: 2_000, cause: "NORMAL_CLEARING")
+        // A late duplicate denial must not overwrite the settled call.
+        #expect(try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "99") == .denied(.noRate))
+        try await h.close()
+        let log = try await h.ledger.calls(HistoryQuery())
+        #expect(log.map(\.result) == [.completed])
+        #expect(log.first?.cost == money("0.04"))
+        #expect(try await h.ledger.verify() == [])
+    }
+}
