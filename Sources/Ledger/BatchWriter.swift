@@ -39,7 +39,10 @@ enum BatchWriter {
         case .settled(let record, let posting):
             try insert(record, db)
             if let posting { try insert(posting, db) }
-            try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?").execute(arguments: [record.callID])
+            let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
+            var bindings = Bindings(delete)
+            bindings.bind(record.callID)
+            try bindings.execute()
         case .denied(let record):
             try insert(record, db)
         case .rateSaved(let rate):
@@ -69,12 +72,15 @@ enum BatchWriter {
     }
 
     static func apply(_ checkpoint: AccountCheckpoint, to db: Database) throws {
-        try db.cachedStatement(sql: """
+        let update = try db.cachedStatement(sql: """
             UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
-            """).execute(arguments: [
-                checkpoint.balance.micros, checkpoint.totalRecharges.micros, checkpoint.at,
-                checkpoint.extensionNumber,
-            ])
+            """)
+        var bindings = Bindings(update)
+        bindings.bind(checkpoint.balance.micros)
+        bindings.bind(checkpoint.totalRecharges.micros)
+        bindings.bind(checkpoint.at)
+        bindings.bind(checkpoint.extensionNumber)
+        try bindings.execute()
         guard !checkpoint.calls.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
@@ -84,20 +90,36 @@ enum BatchWriter {
                 charges_made = excluded.charges_made, charged = excluded.charged, cut_at = excluded.cut_at
             """)
         for call in checkpoint.calls {
-            try upsert.execute(arguments: [
-                call.callID, checkpoint.extensionNumber, call.dialled, call.rate?.rateID, call.rate?.prefix,
-                call.rate?.tariff.initialCost.micros, call.rate?.tariff.initialTime, call.rate?.tariff.rate.micros,
-                call.rate?.tariff.unit, call.unbilledReason?.rawValue, call.authorizedAt, call.answeredAt,
-                call.chargesMade, call.charged.micros, call.cutAt,
-            ])
+            var bindings = Bindings(upsert)
+            bindings.bind(call.callID)
+            bindings.bind(checkpoint.extensionNumber)
+            bindings.bind(call.dialled)
+            bindRate(call.rate, into: &bindings)
+            bindings.bind(call.unbilledReason?.rawValue)
+            bindings.bind(call.authorizedAt)
+            bindings.bind(call.answeredAt)
+            bindings.bind(call.chargesMade)
+            bindings.bind(call.charged.micros)
+            bindings.bind(call.cutAt)
+            try bindings.execute()
         }
+    }
+
+    /// Binds a rate snapshot as (rate_id, rate_prefix, initial_cost, initial_time, rate, unit).
+    private static func bindRate(_ rate: RateSnapshot?, into bindings: inout Bindings) {
+        bindings.bind(rate?.rateID)
+        bindings.bind(rate?.prefix)
+        bindings.bind(rate?.tariff.initialCost.micros)
+        bindings.bind(rate?.tariff.initialTime)
+        bindings.bind(rate?.tariff.rate.micros)
+        bindings.bind(rate?.tariff.unit)
     }
 
     private static func insert(_ record: CallRecord, _ db: Database) throws {
         // A call id is logged once. The one exception: a call refused and then authorized again under the same
         // id (the PBX retried after a recharge) is logged by its settlement, which replaces the denial. A
         // repeated settlement or a later denial never overwrites a settled call.
-        try db.cachedStatement(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO calls (call_id, extension_number, user_name, dialled, rate_id, rate_prefix,
                 initial_cost, initial_time, rate, unit, authorized_at, answered_at, ended_at, billable_ms, cost,
                 charged, result, reason, balance_after)
@@ -111,22 +133,38 @@ enum BatchWriter {
                 charged = excluded.charged, result = excluded.result, reason = excluded.reason,
                 balance_after = excluded.balance_after
             WHERE calls.result = 'denied' AND excluded.result <> 'denied'
-            """).execute(arguments: [
-                record.callID, record.extensionNumber, record.userName, record.dialled, record.rate?.rateID,
-                record.rate?.prefix, record.rate?.tariff.initialCost.micros, record.rate?.tariff.initialTime,
-                record.rate?.tariff.rate.micros, record.rate?.tariff.unit, record.authorizedAt, record.answeredAt,
-                record.endedAt, record.billableMillis, record.cost.micros, record.charged.micros,
-                record.result.rawValue, record.reason, record.balanceAfter.micros,
-            ])
+            """)
+        var bindings = Bindings(statement)
+        bindings.bind(record.callID)
+        bindings.bind(record.extensionNumber)
+        bindings.bind(record.userName)
+        bindings.bind(record.dialled)
+        bindRate(record.rate, into: &bindings)
+        bindings.bind(record.authorizedAt)
+        bindings.bind(record.answeredAt)
+        bindings.bind(record.endedAt)
+        bindings.bind(record.billableMillis)
+        bindings.bind(record.cost.micros)
+        bindings.bind(record.charged.micros)
+        bindings.bind(record.result.rawValue)
+        bindings.bind(record.reason)
+        bindings.bind(record.balanceAfter.micros)
+        try bindings.execute()
     }
 
     private static func insert(_ posting: LedgerPosting, _ db: Database) throws {
-        try db.cachedStatement(sql: """
+        let statement = try db.cachedStatement(sql: """
             INSERT INTO ledger (extension_number, kind, amount, balance_before, balance_after, at, call_id)
             VALUES (?, ?, ?, ?, ?, ?, ?)
-            """).execute(arguments: [
-                posting.extensionNumber, posting.kind.rawValue, posting.amount.micros,
-                posting.ledgerBalanceBefore.micros, posting.ledgerBalanceAfter.micros, posting.at, posting.callID,
-            ])
+            """)
+        var bindings = Bindings(statement)
+        bindings.bind(posting.extensionNumber)
+        bindings.bind(posting.kind.rawValue)
+        bindings.bind(posting.amount.micros)
+        bindings.bind(posting.ledgerBalanceBefore.micros)
+        bindings.bind(posting.ledgerBalanceAfter.micros)
+        bindings.bind(posting.at)
+        bindings.bind(posting.callID)
+        try bindings.execute()
     }
 }

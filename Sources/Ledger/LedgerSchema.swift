@@ -71,7 +71,6 @@ enum LedgerSchema {
                     balance_after INTEGER NOT NULL
                 );
                 CREATE INDEX calls_by_time ON calls(authorized_at);
-                CREATE INDEX calls_by_extension ON calls(extension_number, authorized_at);
                 CREATE TABLE ledger (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     extension_number TEXT NOT NULL REFERENCES extensions(number),
@@ -82,7 +81,6 @@ enum LedgerSchema {
                     at INTEGER NOT NULL,
                     call_id TEXT
                 );
-                CREATE INDEX ledger_by_extension ON ledger(extension_number, id);
                 CREATE TABLE live_calls (
                     call_id TEXT PRIMARY KEY NOT NULL,
                     extension_number TEXT NOT NULL REFERENCES extensions(number),

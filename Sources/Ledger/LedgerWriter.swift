@@ -63,11 +63,13 @@ actor LedgerWriter {
 public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case writerFailed
     case corrupt(String)
+    case sqlite(code: Int32, message: String)
 
     public var description: String {
         switch self {
         case .writerFailed: "the ledger could not write; changes are not being acknowledged"
         case .corrupt(let detail): "ledger data is not valid: \(detail)"
+        case .sqlite(let code, let message): "SQLite error \(code): \(message)"
         }
     }
 }
