@@ -123,57 +123,73 @@ public struct AccountBook: Sendable {
 
     /// Pays due charges in DESIGN §5 order: due instant, then answer time, then call id.
     private mutating func chargeDue(upTo now: Int64, events: inout [BillingEvent]) {
+        // The common case, one call due: no ordering needed and no copies of the call.
+        var dueCount = 0
+        var single: Dictionary<String, CallCharging>.Index?
+        for index in calls.indices {
+            if let at = calls.values[index].nextChargeAt, at <= now {
+                dueCount += 1
+                single = index
+            }
+        }
+        guard dueCount > 0, let single else { return }
+        if dueCount == 1 {
+            while let at = calls.values[single].nextChargeAt, at <= now {
+                guard pay(at: single, dueAt: at, events: &events) else { break }
+            }
+            return
+        }
         var due: [DueCharge] = []
         for call in calls.values {
             if let at = call.nextChargeAt, at <= now { due.append(DueCharge(call)) }
         }
-        guard !due.isEmpty else { return }
         due.sort(by: >)
         while let next = due.popLast() {
-            guard var call = calls[next.callID] else { continue }
-            let amount = call.nextChargeAmount
-            if account.available >= amount {
-                account.balance = Money(micros: account.balance.micros - amount.micros)
-                call.recordCharge()
-                if let at = call.nextChargeAt, at <= now {
-                    let again = DueCharge(call)
-                    let position = due.partitioningIndex { $0 < again }
-                    due.insert(again, at: position)
-                }
-            } else {
-                call.cut(at: next.at)
-                projection.invalidate()
-                events.append(.cutoff(callID: call.callID, extensionNumber: account.number, boundary: next.at,
-                                      reason: .insufficientFunds))
+            guard let index = calls.index(forKey: next.callID) else { continue }
+            if pay(at: index, dueAt: next.at, events: &events), let at = calls.values[index].nextChargeAt, at <= now {
+                let again = DueCharge(calls.values[index])
+                due.insert(again, at: due.partitioningIndex { $0 < again })
             }
-            calls[call.callID] = call
-            revision &+= 1
         }
+    }
+
+    /// Takes the next charge of the call at `index`, or cuts it at `dueAt`; true when it was paid.
+    private mutating func pay(at index: Dictionary<String, CallCharging>.Index, dueAt: Int64,
+                              events: inout [BillingEvent]) -> Bool {
+        revision &+= 1
+        let amount = calls.values[index].nextChargeAmount
+        if account.available >= amount {
+            account.balance = Money(micros: account.balance.micros - amount.micros)
+            calls.values[index].recordCharge()
+            return true
+        }
+        calls.values[index].cut(at: dueAt)
+        projection.invalidate()
+        events.append(.cutoff(callID: calls.values[index].callID, extensionNumber: account.number, boundary: dueAt,
+                              reason: .insufficientFunds))
+        return false
     }
 
     private mutating func refreshGrantsAndWarnings(at now: Int64, policy: BillingPolicy, events: inout [BillingEvent]) {
         guard calls.values.contains(where: \.isCharging) else { return }
-        projection.refresh(calls: calls.values, available: account.available, now: now, policy: policy)
+        projection.refresh(calls: &calls, available: account.available, now: now, policy: policy)
         let validity = policy.grantValidityMillis
-        for id in calls.keys {
-            guard var call = calls[id], call.isCharging else { continue }
-            let cutoff = projection.cutoffs[id]
-            var changed = false
-            if let cutoff, now >= cutoff - policy.warningLeadMillis, call.warnedFor != cutoff {
-                call.warnedFor = cutoff
-                changed = true
-                events.append(.warning(callID: id, extensionNumber: account.number, cutoffAt: cutoff,
-                                       secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
+        for index in calls.indices where calls.values[index].isCharging {
+            let cutoff = calls.values[index].projectedCutoff
+            if let cutoff, now >= cutoff - policy.warningLeadMillis, calls.values[index].warnedFor != cutoff {
+                calls.values[index].warnedFor = cutoff
+                events.append(.warning(callID: calls.values[index].callID, extensionNumber: account.number,
+                                       cutoffAt: cutoff, secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
             }
             let desired = min(now &+ validity, cutoff ?? .max)
-            let renewalDue = call.grantDeadline.map { call.grantCappedByMoney || $0 - now <= validity / 2 } ?? true
-            if renewalDue, desired > (call.grantDeadline ?? .min) {
-                call.grantDeadline = desired
-                call.grantCappedByMoney = cutoff == desired
-                changed = true
-                events.append(.grantRenewed(callID: id, extensionNumber: account.number, deadline: desired))
+            let deadline = calls.values[index].grantDeadline
+            let renewalDue = deadline.map { calls.values[index].grantCappedByMoney || $0 - now <= validity / 2 } ?? true
+            if renewalDue, desired > (deadline ?? .min) {
+                calls.values[index].grantDeadline = desired
+                calls.values[index].grantCappedByMoney = cutoff == desired
+                events.append(.grantRenewed(callID: calls.values[index].callID, extensionNumber: account.number,
+                                            deadline: desired))
             }
-            if changed { calls[id] = call }
         }
     }
 
@@ -185,16 +201,18 @@ public struct AccountBook: Sendable {
         func consider(_ instant: Int64?) {
             if let instant, instant > advancedTo, instant < (earliest ?? .max) { earliest = instant }
         }
+        var charging = false
         for call in calls.values where call.isCharging {
+            charging = true
             consider(call.nextChargeAt)
-            if let cutoff = projection.cutoffs[call.callID], call.warnedFor != cutoff {
+            if let cutoff = call.projectedCutoff, call.warnedFor != cutoff {
                 consider(cutoff - policy.warningLeadMillis)
             }
             if let deadline = call.grantDeadline, !call.grantCappedByMoney {
                 consider(deadline - policy.grantValidityMillis / 2)
             }
-            consider(projection.refreshAt(policy: policy))
         }
+        if charging { consider(projection.refreshAt(policy: policy)) }
         return earliest
     }
 

@@ -34,6 +34,8 @@ public struct CallCharging: Sendable, Hashable {
     public var grantCappedByMoney: Bool
     /// The projected cutoff a warning was already sent for.
     public var warnedFor: Int64?
+    /// When the call will be cut if no money arrives (nil: not within the projection's horizon).
+    public var projectedCutoff: Int64?
     /// Restored after a restart and not yet claimed by a PBX: no charges accrue until it is.
     public var suspended: Bool = false
 

@@ -3,13 +3,13 @@
 ///
 /// Warnings and grants come from it. Charges that happen as projected leave it valid; anything else (an
 /// answer, an end, a recharge, a settings change, a cut) invalidates it. It looks ahead far enough to cover
-/// a grant and a warning, and is recomputed when time nears the end of what it covered.
+/// a grant and a warning, and is recomputed when time nears the end of what it covered. A call alone on its
+/// balance (the common case) gets its cutoff in closed form instead.
 struct CutoffProjection: Sendable {
     /// At most this many future charges are played per recomputation; past it, the horizon shrinks to
     /// where the play stopped, so the projection is never wrong, only shorter.
     static let stepLimit = 100_000
 
-    private(set) var cutoffs: [String: Int64] = [:]
     private(set) var horizon: Int64 = .min
     private var stale = true
 
@@ -23,15 +23,39 @@ struct CutoffProjection: Sendable {
         horizon == .max ? nil : horizon - Self.lookahead(policy)
     }
 
-    mutating func refresh(calls: Dictionary<String, CallCharging>.Values, available: Money, now: Int64,
-                          policy: BillingPolicy) {
+    /// Recomputes each charging call's `projectedCutoff` when anything changed or time nears the horizon.
+    mutating func refresh(calls: inout [String: CallCharging], available: Money, now: Int64, policy: BillingPolicy) {
         let lookahead = Self.lookahead(policy)
         guard stale || now &+ lookahead >= horizon else { return }
-        let result = Self.project(calls: calls, available: available, until: now &+ 2 * lookahead,
-                                  stepLimit: Self.stepLimit)
-        cutoffs = result.cutoffs
-        horizon = result.horizon
         stale = false
+        var charging = calls.values.lazy.filter(\.isCharging).makeIterator()
+        if let only = charging.next(), charging.next() == nil, let index = calls.index(forKey: only.callID),
+            let cutoff = Self.soleCallCutoff(only, available: available)
+        {
+            // One call alone on its balance: its cutoff has a closed form, valid until something changes.
+            calls.values[index].projectedCutoff = cutoff == .max ? nil : cutoff
+            horizon = .max
+            return
+        }
+        let result = Self.project(calls: calls.values, available: available, until: now &+ 2 * lookahead,
+                                  stepLimit: Self.stepLimit)
+        for index in calls.indices where calls.values[index].isCharging {
+            calls.values[index].projectedCutoff = result.cutoffs[calls.values[index].callID]
+        }
+        horizon = result.horizon
+    }
+
+    /// The cutoff of a call that is the only one charging on its balance: every further charge is one `rate`,
+    /// so `available / rate` more are affordable. Nil when the closed form does not apply (no charge taken
+    /// yet); `Int64.max` when the call is never cut.
+    static func soleCallCutoff(_ call: CallCharging, available: Money) -> Int64? {
+        guard call.chargesMade > 0, let answeredAt = call.answeredAt, let tariff = call.rate?.tariff else { return nil }
+        guard tariff.hasRecurringCharges else { return .max }
+        let affordable = max(0, available.micros) / tariff.rate.micros
+        let (index, o1) = call.chargesMade.addingReportingOverflow(affordable)
+        let offset = o1 ? Int64.max : tariff.chargeOffset(index: index)
+        let (at, o2) = answeredAt.addingReportingOverflow(offset)
+        return offset == .max || o2 ? .max : at
     }
 
     /// Plays the charges of `calls` from their next due instants up to `until`.

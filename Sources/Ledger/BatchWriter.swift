@@ -116,23 +116,14 @@ enum BatchWriter {
     }
 
     private static func insert(_ record: CallRecord, _ db: Database) throws {
-        // A call id is logged once. The one exception: a call refused and then authorized again under the same
-        // id (the PBX retried after a recharge) is logged by its settlement, which replaces the denial. A
-        // repeated settlement or a later denial never overwrites a settled call.
+        // One row per attempt: a call refused and then authorized again under the same id (the PBX retried
+        // after a recharge) has both rows. Settling exactly once is the engine's job (a call settles when it
+        // leaves the live set); the log never drops a settlement whose money moved.
         let statement = try db.cachedStatement(sql: """
             INSERT INTO calls (call_id, extension_number, user_name, dialled, rate_id, rate_prefix,
                 initial_cost, initial_time, rate, unit, authorized_at, answered_at, ended_at, billable_ms, cost,
                 charged, result, reason, balance_after)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(call_id) DO UPDATE SET extension_number = excluded.extension_number,
-                user_name = excluded.user_name, dialled = excluded.dialled, rate_id = excluded.rate_id,
-                rate_prefix = excluded.rate_prefix, initial_cost = excluded.initial_cost,
-                initial_time = excluded.initial_time, rate = excluded.rate, unit = excluded.unit,
-                authorized_at = excluded.authorized_at, answered_at = excluded.answered_at,
-                ended_at = excluded.ended_at, billable_ms = excluded.billable_ms, cost = excluded.cost,
-                charged = excluded.charged, result = excluded.result, reason = excluded.reason,
-                balance_after = excluded.balance_after
-            WHERE calls.result = 'denied' AND excluded.result <> 'denied'
             """)
         var bindings = Bindings(statement)
         bindings.bind(record.callID)

@@ -50,7 +50,8 @@ enum LedgerSchema {
                 );
                 CREATE INDEX recharges_by_time ON recharges(at);
                 CREATE TABLE calls (
-                    call_id TEXT PRIMARY KEY NOT NULL,
+                    id INTEGER PRIMARY KEY AUTOINCREMENT,
+                    call_id TEXT NOT NULL,
                     extension_number TEXT NOT NULL REFERENCES extensions(number),
                     user_name TEXT NOT NULL,
                     dialled TEXT NOT NULL,
@@ -71,6 +72,7 @@ enum LedgerSchema {
                     balance_after INTEGER NOT NULL
                 );
                 CREATE INDEX calls_by_time ON calls(authorized_at);
+                CREATE INDEX calls_by_call_id ON calls(call_id);
                 CREATE TABLE ledger (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     extension_number TEXT NOT NULL REFERENCES extensions(number),

@@ -45,7 +45,7 @@ extension SQLiteLedger {
     public func calls(_ query: HistoryQuery) async throws -> [CallRecord] {
         let (filter, arguments) = query.filter(timeColumn: "authorized_at")
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM calls \(filter) ORDER BY authorized_at DESC, call_id LIMIT ? OFFSET ?",
+            try Row.fetchAll(db, sql: "SELECT * FROM calls \(filter) ORDER BY authorized_at DESC, id DESC LIMIT ? OFFSET ?",
                              arguments: arguments + [query.limit, query.offset]).map(LedgerRows.call)
         }
     }

@@ -63,9 +63,13 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         let request = CallRequest(callID: callID, extensionNumber: extensionNumber, dialled: dialled, at: now,
                                   secondOfDay: context.secondOfDay(epochMillis: now))
         try request.validate()
-        let owner = registry.withLock { $0.callOwners[callID] }
+        let (owner, ended) = registry.withLock { ($0.callOwners[callID], $0.recentlyEnded.contains(callID)) }
         if let owner, owner.number != extensionNumber {
             throw TollgateError(.alreadyExists, "call id is live for another extension", field: "callId")
+        }
+        if ended {
+            // A call id names one call: an id that just ended is a duplicated request, not a new call.
+            throw TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
         }
         let actor = owner ?? actor(for: extensionNumber, userName: nil).actor
         let decision = await actor.authorize(request)

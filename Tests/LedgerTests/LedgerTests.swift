@@ -136,16 +136,19 @@ struct LedgerTests {
         #expect(Set(problems.map(\.extensionNumber)) == ["8001", "8002", "8003"])
     }
 
-    @Test("a settlement written twice is logged once")
+    @Test("an End for a call that already settled writes nothing more")
     func duplicateSettlementIgnored() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
         try await h.billed("8001", balance: "1.00")
-        let record = CallRecord(callID: "x", extensionNumber: "8001", userName: "", dialled: "1", rate: nil,
-                                authorizedAt: t0, answeredAt: nil, endedAt: t0, billableMillis: 0, cost: .zero,
-                                charged: .zero, result: .unanswered, reason: "", balanceAfter: money("1"))
-        try await h.ledger.waitCommitted(h.ledger.append(.settled(record, nil), checkpoint: nil))
-        try await h.ledger.waitCommitted(h.ledger.append(.settled(record, nil), checkpoint: nil))
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.02"), unit: 1),
+                                             extensions: ["8001"]))
+        _ = try await h.engine.authorize(callID: "x", extensionNumber: "8001", dialled: "01")
+        try await h.engine.answered(callID: "x")
+        await h.advance(ms: 1_500)
+        _ = try await h.engine.ended(callID: "x", billableMillis: 1_500, cause: "OK")
+        #expect(try await h.engine.ended(callID: "x", billableMillis: 1_500, cause: "OK") == .alreadySettled)
+        try await h.ledger.flush()
         let count = try await h.ledger.pool.read { db in try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls") }
         #expect(count == 1)
         try await h.close()
@@ -154,7 +157,7 @@ struct LedgerTests {
 
 @Suite("Ledger: call log identity")
 struct CallLogIdentityTests {
-    @Test("a call denied, then authorized again under the same id after a recharge, is logged by its settlement")
+    @Test("a call denied, then authorized again under the same id after a recharge: both attempts are logged")
     func deniedThenSettled() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
@@ -168,11 +171,13 @@ struct CallLogIdentityTests {
         try await h.engine.answered(callID: "c")
         await h.advance(ms: 2_000)
         _ = try await h.engine.ended(callID: "c", billableMillis: 2_000, cause: "NORMAL_CLEARING")
-        // A late duplicate denial must not overwrite the settled call.
-        #expect(try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "99") == .denied(.noRate))
+        // A late duplicate of the request is refused: the id belongs to a call that ended.
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "99")
+        }
         try await h.close()
         let log = try await h.ledger.calls(HistoryQuery())
-        #expect(log.map(\.result) == [.completed])
+        #expect(log.map(\.result) == [.completed, .denied])
         #expect(log.first?.cost == money("0.04"))
         #expect(try await h.ledger.verify() == [])
     }
