@@ -6,8 +6,10 @@
 /// then call id.
 public struct AccountBook: Sendable {
     public private(set) var account: ExtensionAccount
-    /// Live calls: authorized, answered or cut but not yet ended.
-    public private(set) var calls: [String: CallCharging]
+    /// Live calls: authorized, answered or cut but not yet ended, in the order they were authorized. An array,
+    /// not a dictionary: extensions rarely hold more than a few calls, and one call in a dictionary costs
+    /// twice the memory.
+    public private(set) var calls: [CallCharging]
     /// Increases with every change to the balance or the calls; checkpoints carry it.
     public private(set) var revision: UInt64 = 0
     private var recentlySettled: [String] = []
@@ -19,12 +21,18 @@ public struct AccountBook: Sendable {
 
     public init(account: ExtensionAccount, calls: [CallCharging] = []) {
         self.account = account
-        self.calls = Dictionary(calls.map { ($0.callID, $0) }, uniquingKeysWith: { first, _ in first })
+        var seen: Set<String> = []
+        self.calls = calls.filter { seen.insert($0.callID).inserted }
     }
+
+    /// The live call with this id.
+    public func call(_ id: String) -> CallCharging? { index(of: id).map { calls[$0] } }
+
+    private func index(of id: String) -> Int? { calls.firstIndex { $0.callID == id } }
 
     /// The balance plus what live calls have taken so far: what the ledger's postings add up to.
     public var ledgerBalance: Money {
-        Money(micros: calls.values.reduce(account.balance.micros) { $0 &+ $1.charged.micros })
+        Money(micros: calls.reduce(account.balance.micros) { $0 &+ $1.charged.micros })
     }
 
     // MARK: Authorization
@@ -53,7 +61,7 @@ public struct AccountBook: Sendable {
     public mutating func authorize(_ request: CallRequest, policy: BillingPolicy, rates: RateTable)
         -> Authorization
     {
-        if let live = calls[request.callID] {
+        if let live = call(request.callID) {
             return .allowed(rate: live.rate.flatMap { rates.rates[$0.rateID] }, unbilled: live.unbilledReason,
                             grantMillis: live.isBilled ? grantMillis(for: live, at: request.at, policy: policy) : nil)
         }
@@ -62,7 +70,7 @@ public struct AccountBook: Sendable {
         let call = CallCharging(
             callID: request.callID, extensionNumber: account.number, dialled: request.dialled,
             rate: rate.map(RateSnapshot.init), unbilledReason: unbilled, authorizedAt: request.at)
-        calls[call.callID] = call
+        calls.append(call)
         revision &+= 1
         guard rate != nil else { return decision }
         return .allowed(rate: rate, unbilled: nil, grantMillis: grantMillis(for: call, at: request.at, policy: policy))
@@ -75,9 +83,9 @@ public struct AccountBook: Sendable {
         if !hypothetical.isAnswered { _ = hypothetical.answer(at: at) }
         let horizon = at &+ policy.grantValidityMillis
         var others = calls
-        others[call.callID] = hypothetical
+        if let index = index(of: call.callID) { others[index] = hypothetical } else { others.append(hypothetical) }
         let cutoffs = CutoffProjection.project(
-            calls: others.values, available: account.available, until: horizon, stepLimit: CutoffProjection.stepLimit)
+            calls: others, available: account.available, until: horizon, stepLimit: CutoffProjection.stepLimit)
         let answeredAt = hypothetical.answeredAt ?? at
         let end = cutoffs.cutoffs[call.callID].map { min($0, horizon) } ?? horizon
         return max(0, end - answeredAt)
@@ -98,12 +106,11 @@ public struct AccountBook: Sendable {
     public mutating func answer(callID: String, at now: Int64, policy: BillingPolicy)
         throws(TollgateError) -> [BillingEvent]
     {
-        guard var call = calls[callID] else {
+        guard let index = index(of: callID) else {
             if recentlySettled.contains(callID) { return [] }
             throw TollgateError(.notFound, "no live call with this id", field: "callId")
         }
-        guard call.answer(at: now) else { return [] }
-        calls[callID] = call
+        guard calls[index].answer(at: now) else { return [] }
         revision &+= 1
         projection.invalidate()
         return advance(to: now, policy: policy)
@@ -125,69 +132,69 @@ public struct AccountBook: Sendable {
     private mutating func chargeDue(upTo now: Int64, events: inout [BillingEvent]) {
         // The common case, one call due: no ordering needed and no copies of the call.
         var dueCount = 0
-        var single: Dictionary<String, CallCharging>.Index?
+        var single = 0
         for index in calls.indices {
-            if let at = calls.values[index].nextChargeAt, at <= now {
+            if let at = calls[index].nextChargeAt, at <= now {
                 dueCount += 1
                 single = index
             }
         }
-        guard dueCount > 0, let single else { return }
+        guard dueCount > 0 else { return }
         if dueCount == 1 {
-            while let at = calls.values[single].nextChargeAt, at <= now {
+            while let at = calls[single].nextChargeAt, at <= now {
                 guard pay(at: single, dueAt: at, events: &events) else { break }
             }
             return
         }
         var due: [DueCharge] = []
-        for call in calls.values {
-            if let at = call.nextChargeAt, at <= now { due.append(DueCharge(call)) }
+        for index in calls.indices {
+            if let at = calls[index].nextChargeAt, at <= now { due.append(DueCharge(calls[index], index: index)) }
         }
         due.sort(by: >)
         while let next = due.popLast() {
-            guard let index = calls.index(forKey: next.callID) else { continue }
-            if pay(at: index, dueAt: next.at, events: &events), let at = calls.values[index].nextChargeAt, at <= now {
-                let again = DueCharge(calls.values[index])
+            if pay(at: next.index, dueAt: next.at, events: &events), let at = calls[next.index].nextChargeAt,
+                at <= now
+            {
+                let again = DueCharge(calls[next.index], index: next.index)
                 due.insert(again, at: due.partitioningIndex { $0 < again })
             }
         }
     }
 
     /// Takes the next charge of the call at `index`, or cuts it at `dueAt`; true when it was paid.
-    private mutating func pay(at index: Dictionary<String, CallCharging>.Index, dueAt: Int64,
-                              events: inout [BillingEvent]) -> Bool {
+    private mutating func pay(at index: Int, dueAt: Int64, events: inout [BillingEvent]) -> Bool {
         revision &+= 1
-        let amount = calls.values[index].nextChargeAmount
+        let amount = calls[index].nextChargeAmount
         if account.available >= amount {
             account.balance = Money(micros: account.balance.micros - amount.micros)
-            calls.values[index].recordCharge()
+            calls[index].recordCharge()
             return true
         }
-        calls.values[index].cut(at: dueAt)
+        calls[index].cut(at: dueAt)
         projection.invalidate()
-        events.append(.cutoff(callID: calls.values[index].callID, extensionNumber: account.number, boundary: dueAt,
+        events.append(.cutoff(callID: calls[index].callID, extensionNumber: account.number, boundary: dueAt,
                               reason: .insufficientFunds))
         return false
     }
 
     private mutating func refreshGrantsAndWarnings(at now: Int64, policy: BillingPolicy, events: inout [BillingEvent]) {
-        guard calls.values.contains(where: \.isCharging) else { return }
+        guard calls.contains(where: \.isCharging) else { return }
         projection.refresh(calls: &calls, available: account.available, now: now, policy: policy)
         let validity = policy.grantValidityMillis
-        for index in calls.indices where calls.values[index].isCharging {
-            let cutoff = calls.values[index].projectedCutoff
-            if let cutoff, now >= cutoff - policy.warningLeadMillis, calls.values[index].warnedFor != cutoff {
-                calls.values[index].warnedFor = cutoff
-                events.append(.warning(callID: calls.values[index].callID, extensionNumber: account.number,
+        for index in calls.indices where calls[index].isCharging {
+            let cutoff = calls[index].projectedCutoff
+            if let cutoff, now >= cutoff - policy.warningLeadMillis, calls[index].warnedFor != cutoff {
+                calls[index].warnedFor = cutoff
+                events.append(.warning(callID: calls[index].callID, extensionNumber: account.number,
                                        cutoffAt: cutoff, secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
             }
             let desired = min(now &+ validity, cutoff ?? .max)
-            let deadline = calls.values[index].grantDeadline
-            let renewalDue = deadline.map { calls.values[index].grantCappedByMoney || $0 - now <= validity / 2 } ?? true
+            let deadline = calls[index].grantDeadline
+            let renewalDue = deadline.map { calls[index].grantCappedByMoney || $0 - now <= validity / 2 } ?? true
             if renewalDue, desired > (deadline ?? .min) {
-                calls.values[index].grantDeadline = desired
-                calls.values[index].grantCappedByMoney = cutoff == desired
-                events.append(.grantRenewed(callID: calls.values[index].callID, extensionNumber: account.number,
+                calls[index].grantDeadline = desired
+                calls[index].grantCappedByMoney = cutoff == desired
+                events.append(.grantRenewed(callID: calls[index].callID, extensionNumber: account.number,
                                             deadline: desired))
             }
         }
@@ -202,7 +209,7 @@ public struct AccountBook: Sendable {
             if let instant, instant > advancedTo, instant < (earliest ?? .max) { earliest = instant }
         }
         var charging = false
-        for call in calls.values where call.isCharging {
+        for call in calls where call.isCharging {
             charging = true
             consider(call.nextChargeAt)
             if let cutoff = call.projectedCutoff, call.warnedFor != cutoff {
@@ -233,12 +240,13 @@ public struct AccountBook: Sendable {
                              policy: BillingPolicy, result forcedResult: CallResult? = nil)
         throws(TollgateError) -> EndOutcome
     {
-        guard calls[callID] != nil else {
+        guard index(of: callID) != nil else {
             if recentlySettled.contains(callID) { return .alreadySettled }
             throw TollgateError(.notFound, "no live call with this id", field: "callId")
         }
         var events = advance(to: now, policy: policy)
-        guard var call = calls[callID] else { return .alreadySettled }
+        guard let position = index(of: callID) else { return .alreadySettled }
+        var call = calls[position]
         var billable = call.billableCap(reportedMillis: reportedMillis, endedAt: now,
                                         toleranceMillis: policy.endToleranceMillis)
         var cost = Money.zero
@@ -278,7 +286,7 @@ public struct AccountBook: Sendable {
             billableMillis: call.isAnswered ? billable : 0, cost: cost, charged: call.charged, result: result,
             reason: reason, balanceAfter: account.balance)
         call.markSettled()
-        calls[callID] = nil
+        calls.remove(at: position)
         recentlySettled.append(callID)
         if recentlySettled.count > Self.recentlySettledLimit { recentlySettled.removeFirst() }
         revision &+= 1
@@ -289,8 +297,9 @@ public struct AccountBook: Sendable {
 
     /// Resumes restored calls that a PBX claimed after a restart; charges missed meanwhile fall due at once.
     public mutating func resume(callIDs: some Sequence<String>, at now: Int64, policy: BillingPolicy) -> [BillingEvent] {
-        for id in callIDs where calls[id]?.suspended == true {
-            calls[id]?.suspended = false
+        for id in callIDs {
+            guard let index = index(of: id), calls[index].suspended else { continue }
+            calls[index].suspended = false
             revision &+= 1
         }
         projection.invalidate()
@@ -369,9 +378,10 @@ public struct AccountBook: Sendable {
         if let enabled = change.billingEnabled, enabled != account.billingEnabled {
             account.billingEnabled = enabled
             if !enabled {
-                for id in calls.keys where calls[id]?.isCharging == true {
-                    calls[id]?.stopBilling(at: now)
-                    events.append(.grantRenewed(callID: id, extensionNumber: account.number, deadline: nil))
+                for index in calls.indices where calls[index].isCharging {
+                    calls[index].stopBilling(at: now)
+                    events.append(.grantRenewed(callID: calls[index].callID, extensionNumber: account.number,
+                                                deadline: nil))
                 }
             }
         }
@@ -415,11 +425,14 @@ struct DueCharge: Comparable {
     let at: Int64
     let answeredAt: Int64
     let callID: String
+    /// Position in the book's calls; stable while charges are taken.
+    let index: Int
 
-    init(_ call: CallCharging) {
+    init(_ call: CallCharging, index: Int) {
         at = call.nextChargeAt ?? .max
         answeredAt = call.answeredAt ?? .max
         callID = call.callID
+        self.index = index
     }
 
     static func < (lhs: DueCharge, rhs: DueCharge) -> Bool {

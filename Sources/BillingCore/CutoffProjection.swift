@@ -24,23 +24,23 @@ struct CutoffProjection: Sendable {
     }
 
     /// Recomputes each charging call's `projectedCutoff` when anything changed or time nears the horizon.
-    mutating func refresh(calls: inout [String: CallCharging], available: Money, now: Int64, policy: BillingPolicy) {
+    mutating func refresh(calls: inout [CallCharging], available: Money, now: Int64, policy: BillingPolicy) {
         let lookahead = Self.lookahead(policy)
         guard stale || now &+ lookahead >= horizon else { return }
         stale = false
-        var charging = calls.values.lazy.filter(\.isCharging).makeIterator()
-        if let only = charging.next(), charging.next() == nil, let index = calls.index(forKey: only.callID),
-            let cutoff = Self.soleCallCutoff(only, available: available)
+        let chargingIndices = calls.indices.filter { calls[$0].isCharging }
+        if chargingIndices.count == 1, let index = chargingIndices.first,
+            let cutoff = Self.soleCallCutoff(calls[index], available: available)
         {
             // One call alone on its balance: its cutoff has a closed form, valid until something changes.
-            calls.values[index].projectedCutoff = cutoff == .max ? nil : cutoff
+            calls[index].projectedCutoff = cutoff == .max ? nil : cutoff
             horizon = .max
             return
         }
-        let result = Self.project(calls: calls.values, available: available, until: now &+ 2 * lookahead,
+        let result = Self.project(calls: calls, available: available, until: now &+ 2 * lookahead,
                                   stepLimit: Self.stepLimit)
-        for index in calls.indices where calls.values[index].isCharging {
-            calls.values[index].projectedCutoff = result.cutoffs[calls.values[index].callID]
+        for index in calls.indices where calls[index].isCharging {
+            calls[index].projectedCutoff = result.cutoffs[calls[index].callID]
         }
         horizon = result.horizon
     }

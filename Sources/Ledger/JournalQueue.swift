@@ -12,13 +12,15 @@ final class JournalQueue: Sendable {
         var lastSequence: UInt64
     }
 
-    private struct State {
+    fileprivate struct State {
         var entries: [JournalEntry] = []
         var checkpoints: [String: AccountCheckpoint] = [:]
         var nextSequence: UInt64 = 1
         var committed: UInt64 = 0
         var waiters: [(UInt64, CheckedContinuation<Void, any Error>)] = []
         var failure: (any Error)?
+        /// Whether the writer was signalled since the last drain: one wake-up per batch is enough.
+        var signalled = false
     }
 
     private let state = Mutex(State())
@@ -31,19 +33,22 @@ final class JournalQueue: Sendable {
     }
 
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
-        let sequence = state.withLock { state -> UInt64 in
+        let (sequence, wake) = state.withLock { state -> (UInt64, Bool) in
             state.entries.append(entry)
             if let checkpoint { state.checkpoints[checkpoint.extensionNumber] = checkpoint }
             defer { state.nextSequence += 1 }
-            return state.nextSequence
+            return (state.nextSequence, state.markSignalled())
         }
-        signal.yield()
+        if wake { signal.yield() }
         return sequence
     }
 
     func checkpoint(_ checkpoint: AccountCheckpoint) {
-        state.withLock { $0.checkpoints[checkpoint.extensionNumber] = checkpoint }
-        signal.yield()
+        let wake = state.withLock { state -> Bool in
+            state.checkpoints[checkpoint.extensionNumber] = checkpoint
+            return state.markSignalled()
+        }
+        if wake { signal.yield() }
     }
 
     /// Takes everything queued, entries and checkpoints together, so the two stay consistent.
@@ -54,6 +59,7 @@ final class JournalQueue: Sendable {
                               lastSequence: state.nextSequence - 1)
             state.entries.removeAll(keepingCapacity: true)
             state.checkpoints.removeAll(keepingCapacity: true)
+            state.signalled = false
             return batch
         }
     }
@@ -98,4 +104,12 @@ final class JournalQueue: Sendable {
     }
 
     func finish() { signal.finish() }
+}
+
+extension JournalQueue.State {
+    /// True the first time something is queued after a drain.
+    fileprivate mutating func markSignalled() -> Bool {
+        defer { signalled = true }
+        return !signalled
+    }
 }

@@ -14,9 +14,20 @@ final class EngineContext: Sendable {
     let schedule: @Sendable (ExtensionActor, Int64) -> Void
 
     struct Settings {
-        var policy: BillingPolicy
+        var policy: BillingPolicy {
+            get { policyBox.policy }
+            set { policyBox = PolicyBox(newValue) }
+        }
+        /// Read on every tick: kept boxed so a read is one retain, not a copy of the whole struct.
+        var policyBox: PolicyBox
         var rates: RateTable
         var timeZone: TimeZone
+    }
+
+    /// An immutable policy snapshot.
+    final class PolicyBox: Sendable {
+        let policy: BillingPolicy
+        init(_ policy: BillingPolicy) { self.policy = policy }
     }
 
     init(journal: any BillingJournal, logger: Logger, policy: BillingPolicy, rates: RateTable, timeZone: TimeZone,
@@ -29,10 +40,11 @@ final class EngineContext: Sendable {
         self.nowMicros = nowMicros
         self.continuation = continuation
         self.schedule = schedule
-        self.settings = Mutex(Settings(policy: policy, rates: rates, timeZone: timeZone))
+        self.settings = Mutex(Settings(policyBox: PolicyBox(policy), rates: rates, timeZone: timeZone))
     }
 
     var policy: BillingPolicy { settings.withLock { $0.policy } }
+    var policyBox: PolicyBox { settings.withLock { $0.policyBox } }
     var rates: RateTable { settings.withLock { $0.rates } }
     var timeZone: TimeZone { settings.withLock { $0.timeZone } }
 

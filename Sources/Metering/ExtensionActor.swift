@@ -24,7 +24,7 @@ public actor ExtensionActor {
     /// The account as it is now.
     public var account: ExtensionAccount { book.account }
     /// The live calls as they are now.
-    public var calls: [CallCharging] { Array(book.calls.values) }
+    public var calls: [CallCharging] { book.calls }
 
     // MARK: PBX
 
@@ -103,26 +103,35 @@ public actor ExtensionActor {
 
     // MARK: Ticks
 
-    /// Runs the work due at `at` (and anything else due by now); returns how late it ran, in µs.
-    func wake(firedFor at: Int64) -> Int64 {
-        let lateness = context.nowMicros() - at * 1000
+    /// Runs the work due at `at` (and anything else due by now). Returns how late it ran, in µs, and the next
+    /// instant to wake it, which the scheduler inserts with the rest of its chunk under one lock.
+    func wake(firedFor at: Int64) -> (lateness: Int64, next: Int64?) {
+        let micros = context.nowMicros()
         if let pending = scheduledAt, pending <= at { scheduledAt = nil }
-        let now = context.nowMillis()
-        let events = book.advance(to: now, policy: context.policy)
-        afterChange(events: events, at: now)
-        return lateness
+        let now = micros / 1000
+        let box = context.policyBox
+        let events = book.advance(to: now, policy: box.policy)
+        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        if !events.isEmpty { context.emit(events) }
+        var next: Int64?
+        if let wanted = book.nextWakeup(policy: box.policy), wanted < (scheduledAt ?? .max) {
+            scheduledAt = wanted
+            next = wanted
+        }
+        return (micros - at * 1000, next)
     }
 
     /// Re-reads settings (a rate or policy change) by running due work now.
     func refresh() {
         let now = context.nowMillis()
-        afterChange(events: book.advance(to: now, policy: context.policy), at: now)
+        let policy = context.policy
+        afterChange(events: book.advance(to: now, policy: policy), at: now, policy: policy)
     }
 
-    func afterChange(events: [BillingEvent], at now: Int64) {
+    func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy? = nil) {
         if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
-        context.emit(events)
-        reschedule()
+        if !events.isEmpty { context.emit(events) }
+        reschedule(policy: policy ?? context.policy)
     }
 
     private func checkpoint(at now: Int64) -> AccountCheckpoint {
@@ -130,8 +139,8 @@ public actor ExtensionActor {
         return AccountCheckpoint(book, at: now)
     }
 
-    private func reschedule() {
-        guard let next = book.nextWakeup(policy: context.policy) else { return }
+    private func reschedule(policy: BillingPolicy? = nil) {
+        guard let next = book.nextWakeup(policy: policy ?? context.policy) else { return }
         if let pending = scheduledAt, pending <= next { return }
         scheduledAt = next
         context.schedule(self, next)

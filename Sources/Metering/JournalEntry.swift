@@ -122,7 +122,7 @@ public struct AccountCheckpoint: Sendable, Hashable {
         extensionNumber = book.account.number
         balance = book.account.balance
         totalRecharges = book.account.totalRecharges
-        calls = book.calls.values.map(LiveCallCheckpoint.init)
+        calls = book.calls.map(LiveCallCheckpoint.init)
         self.at = at
     }
 }

@@ -81,7 +81,7 @@ extension ExtensionActor {
 
     /// Settles a restored call as lasting until its last checkpoint.
     func endRecovered(callID: String, lastSeenAt: Int64) async throws -> AccountBook.EndOutcome {
-        let answeredAt = book.calls[callID]?.answeredAt
+        let answeredAt = book.call(callID)?.answeredAt
         let reported = answeredAt.map { max(0, lastSeenAt - $0) } ?? 0
         return try await end(callID: callID, reportedMillis: reported, cause: "RECOVERED", result: .recovered)
     }

@@ -52,7 +52,18 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
     private func run(_ chunk: ArraySlice<TimerWheel<ExtensionActor>.Entry>) async {
         var lateness: [Int64] = []
         lateness.reserveCapacity(chunk.count)
-        for entry in chunk { lateness.append(await entry.target.wake(firedFor: entry.at)) }
+        var again: [TimerWheel<ExtensionActor>.Entry] = []
+        again.reserveCapacity(chunk.count)
+        for entry in chunk {
+            let (late, next) = await entry.target.wake(firedFor: entry.at)
+            lateness.append(late)
+            if let next { again.append(.init(at: next, target: entry.target)) }
+        }
+        if !again.isEmpty {
+            wheel.withLock { wheel in
+                for entry in again { wheel.insert(entry.target, at: entry.at) }
+            }
+        }
         stats.record(latenessMicros: lateness)
     }
 

@@ -137,7 +137,7 @@ struct MeteringRulesTests {
         s.authorize("c")
         try s.answer("c", at: t0)
         #expect(try s.answer("c", at: t0 + 300).isEmpty)
-        #expect(s.book.calls["c"]?.answeredAt == t0)
+        #expect(s.book.call("c")?.answeredAt == t0)
         #expect(s.balance == money("0.98"))
     }
 
