@@ -15,6 +15,9 @@ final class JournalQueue: Sendable {
     fileprivate struct State {
         var entries: [JournalEntry] = []
         var checkpoints: [String: AccountCheckpoint] = [:]
+        /// Extensions with a pending checkpoint, first dirtied first, so none waits behind busier ones.
+        var dirtyOrder: [String] = []
+        var dirtyHead = 0
         var nextSequence: UInt64 = 1
         var committed: UInt64 = 0
         var waiters: [(UInt64, CheckedContinuation<Void, any Error>)] = []
@@ -35,7 +38,7 @@ final class JournalQueue: Sendable {
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         let (sequence, wake) = state.withLock { state -> (UInt64, Bool) in
             state.entries.append(entry)
-            if let checkpoint { state.checkpoints[checkpoint.extensionNumber] = checkpoint }
+            if let checkpoint { state.put(checkpoint) }
             defer { state.nextSequence += 1 }
             return (state.nextSequence, state.markSignalled())
         }
@@ -45,21 +48,47 @@ final class JournalQueue: Sendable {
 
     func checkpoint(_ checkpoint: AccountCheckpoint) {
         let wake = state.withLock { state -> Bool in
-            state.checkpoints[checkpoint.extensionNumber] = checkpoint
+            state.put(checkpoint)
             return state.markSignalled()
         }
         if wake { signal.yield() }
     }
 
-    /// Takes everything queued, entries and checkpoints together, so the two stay consistent.
-    func drain() -> Batch? {
+    /// Takes every queued entry and, with them, the checkpoints of the extensions they touch, plus at most
+    /// `checkpointLimit` other checkpoints (first dirtied first). An extension's balance and live holds are
+    /// thus always committed together with its ledger rows, and a batch stays small enough that the entries
+    /// in it are acknowledged quickly however many calls are live; the remaining checkpoints go in the next
+    /// batch, coalescing meanwhile.
+    func drain(checkpointLimit: Int = 20_000) -> Batch? {
         state.withLock { state in
-            guard !state.entries.isEmpty || !state.checkpoints.isEmpty else { return nil }
-            let batch = Batch(entries: state.entries, checkpoints: Array(state.checkpoints.values),
-                              lastSequence: state.nextSequence - 1)
+            guard !state.entries.isEmpty || !state.checkpoints.isEmpty else {
+                // The writer goes back to waiting: the next append must wake it.
+                state.signalled = false
+                return nil
+            }
+            var checkpoints: [AccountCheckpoint] = []
+            for entry in state.entries {
+                if let number = entry.extensionNumber, let checkpoint = state.checkpoints.removeValue(forKey: number) {
+                    checkpoints.append(checkpoint)
+                }
+            }
+            while checkpoints.count < checkpointLimit + state.entries.count, state.dirtyHead < state.dirtyOrder.count {
+                let number = state.dirtyOrder[state.dirtyHead]
+                state.dirtyHead += 1
+                if let checkpoint = state.checkpoints.removeValue(forKey: number) { checkpoints.append(checkpoint) }
+            }
+            if state.dirtyHead == state.dirtyOrder.count || state.checkpoints.isEmpty {
+                state.dirtyOrder.removeAll(keepingCapacity: true)
+                state.dirtyHead = 0
+                // Checkpoints still pending (only possible when the order was reset above) keep their turn.
+                state.dirtyOrder.append(contentsOf: state.checkpoints.keys)
+            } else if state.dirtyHead > 65_536, state.dirtyHead * 2 > state.dirtyOrder.count {
+                state.dirtyOrder.removeFirst(state.dirtyHead)
+                state.dirtyHead = 0
+            }
+            let batch = Batch(entries: state.entries, checkpoints: checkpoints, lastSequence: state.nextSequence - 1)
             state.entries.removeAll(keepingCapacity: true)
-            state.checkpoints.removeAll(keepingCapacity: true)
-            state.signalled = false
+            state.signalled = !state.checkpoints.isEmpty
             return batch
         }
     }
@@ -107,6 +136,13 @@ final class JournalQueue: Sendable {
 }
 
 extension JournalQueue.State {
+    /// Replaces the extension's pending checkpoint; a newly dirty extension joins the end of the line.
+    fileprivate mutating func put(_ checkpoint: AccountCheckpoint) {
+        if checkpoints.updateValue(checkpoint, forKey: checkpoint.extensionNumber) == nil {
+            dirtyOrder.append(checkpoint.extensionNumber)
+        }
+    }
+
     /// True the first time something is queued after a drain.
     fileprivate mutating func markSignalled() -> Bool {
         defer { signalled = true }

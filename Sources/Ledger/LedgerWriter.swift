@@ -19,10 +19,12 @@ actor LedgerWriter {
     private let logger: Logger
     private(set) var stats = Stats()
     private var failed = false
+    private let checkpointLimit: Int
 
-    init(pool: DatabasePool, queue: JournalQueue, logger: Logger) {
+    init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, logger: Logger) {
         self.pool = pool
         self.queue = queue
+        self.checkpointLimit = checkpointLimit
         self.logger = logger
     }
 
@@ -37,7 +39,7 @@ actor LedgerWriter {
     /// Commits everything queued now, batch by batch.
     func flush() async throws {
         guard !failed else { throw LedgerError.writerFailed }
-        while let batch = queue.drain() {
+        while let batch = queue.drain(checkpointLimit: checkpointLimit) {
             let started = ContinuousClock.now
             do {
                 try await pool.write { db in try BatchWriter.apply(batch, to: db) }

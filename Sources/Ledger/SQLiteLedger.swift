@@ -11,8 +11,11 @@ public final class SQLiteLedger: LedgerStore {
     let queue = JournalQueue()
     let writer: LedgerWriter
 
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    public init(path: String, logger: Logger = Logger(label: "tollgate.ledger")) throws {
+    /// Opens (creating if needed) the database at `path` and applies pending migrations. A batch writes at most
+    /// `checkpointsPerBatch` live-state checkpoints besides those of the extensions its entries touch.
+    public init(path: String, checkpointsPerBatch: Int = 20_000, logger: Logger = Logger(label: "tollgate.ledger"))
+        throws
+    {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -24,7 +27,7 @@ public final class SQLiteLedger: LedgerStore {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try LedgerSchema.migrator.migrate(pool)
-        writer = LedgerWriter(pool: pool, queue: queue, logger: logger)
+        writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch), logger: logger)
     }
 
     /// The database file in a data directory.

@@ -77,6 +77,18 @@ public enum JournalEntry: Sendable, Hashable {
     case settingSaved(key: String, value: String)
 }
 
+extension JournalEntry {
+    /// The extension whose balance or calls the entry changes, if any.
+    public var extensionNumber: String? {
+        switch self {
+        case .extensionSaved(let account): account.number
+        case .recharged(let record, _): record.extensionNumber
+        case .settled(let record, _): record.extensionNumber
+        case .denied, .rateSaved, .rateDeleted, .settingSaved: nil
+        }
+    }
+}
+
 /// A live call as checkpointed: enough to restore it after a crash.
 public struct LiveCallCheckpoint: Sendable, Hashable, Codable {
     public var callID: String

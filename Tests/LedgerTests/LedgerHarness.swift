@@ -16,11 +16,12 @@ final class LedgerHarness: Sendable {
     let engine: MeteringEngine<ManualClock>
     let writer: Task<Void, Never>
 
-    init(directory: TemporaryDirectory? = nil, clock: ManualClock = ManualClock(), origin: Int64 = t0) async throws {
+    init(directory: TemporaryDirectory? = nil, clock: ManualClock = ManualClock(), origin: Int64 = t0,
+         checkpointsPerBatch: Int = 20_000) async throws {
         let directory = try directory ?? TemporaryDirectory("ledger")
         self.directory = directory
         self.clock = clock
-        ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"))
+        ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), checkpointsPerBatch: checkpointsPerBatch)
         engine = try await ledger.makeEngine(clock: clock, originEpochMillis: origin)
         let ledger = ledger
         writer = Task { await ledger.run() }

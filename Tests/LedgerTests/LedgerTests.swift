@@ -182,3 +182,32 @@ struct CallLogIdentityTests {
         #expect(try await h.ledger.verify() == [])
     }
 }
+
+@Suite("Ledger: batching under many live calls")
+struct LedgerBatchingTests {
+    @Test("with more dirty extensions than one batch takes, every commit still verifies and all land")
+    func boundedBatches() async throws {
+        let h = try await LedgerHarness(checkpointsPerBatch: 7)
+        defer { h.directory.remove() }
+        let numbers = (0..<300).map { "6\($0)" }
+        for number in numbers { try await h.billed(number, balance: "1") }
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
+                                             extensions: Set(numbers)))
+        for number in numbers {
+            _ = try await h.engine.authorize(callID: "c\(number)", extensionNumber: number, dialled: "01")
+            try await h.engine.answered(callID: "c\(number)")
+        }
+        await h.advance(ms: 5_000)
+        _ = try await h.engine.recharge(number: numbers[7], amount: money("2"), operatorName: "desk")
+        _ = try await h.engine.ended(callID: "c\(numbers[9])", billableMillis: 5_000, cause: "OK")
+        try await h.ledger.flush()
+        #expect(try await h.ledger.verify() == [])
+        let held = try await h.ledger.pool.read { db in
+            try Int.fetchOne(db, sql: "SELECT SUM(charged) FROM live_calls")
+        }
+        let batches = await h.ledger.writerStats.batches
+        #expect(batches > 300 / 7)
+        #expect(held == 299 * 60_000)
+        try await h.close()
+    }
+}
