@@ -15,6 +15,7 @@ struct LiveCallsBench: AsyncParsableCommand {
     @Option(help: "Seconds to hold after warm-up (1 to 600).") var hold = 20
     @Option(help: "Seconds of warm-up before measuring.") var warmup = 3
     @Flag(help: "Checkpoint into a real SQLite ledger instead of discarding.") var sqlite = false
+    @Option(help: "Concurrent set-up workers (acknowledged changes share commits).") var workers = 64
 
     func validate() throws {
         guard (1...2_000_000).contains(calls), (1...600).contains(hold), (1...1000).contains(perExtension) else {
@@ -45,7 +46,7 @@ struct LiveCallsBench: AsyncParsableCommand {
                                            extensions: Set(numbers)))
         let rssBeforeCalls = ProcessFigures.residentBytes()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let workers = 4
+            let workers = max(1, self.workers)
             for worker in 0..<workers {
                 group.addTask {
                     var index = worker
