@@ -72,7 +72,6 @@ enum LedgerSchema {
                     balance_after INTEGER NOT NULL
                 );
                 CREATE INDEX calls_by_time ON calls(authorized_at);
-                CREATE INDEX calls_by_call_id ON calls(call_id);
                 CREATE TABLE ledger (
                     id INTEGER PRIMARY KEY AUTOINCREMENT,
                     extension_number TEXT NOT NULL REFERENCES extensions(number),
@@ -100,7 +99,6 @@ enum LedgerSchema {
                     charged INTEGER NOT NULL,
                     cut_at INTEGER
                 );
-                CREATE INDEX live_calls_by_extension ON live_calls(extension_number);
                 CREATE TABLE settings (
                     key TEXT PRIMARY KEY NOT NULL,
                     value TEXT NOT NULL
