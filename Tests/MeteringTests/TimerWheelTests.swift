@@ -1,0 +1,52 @@
+@testable import Metering
+import Testing
+
+@Suite("Timer wheel")
+struct TimerWheelTests {
+    func take(_ wheel: inout TimerWheel<Int>, upTo now: Int64) -> [Int] {
+        var due: [TimerWheel<Int>.Entry] = []
+        wheel.takeDue(upTo: now, into: &due)
+        return due.map(\.target)
+    }
+
+    @Test("entries come out at their millisecond, in instant order, and not before")
+    func order() {
+        var wheel = TimerWheel<Int>(slotBits: 4, start: 1_000)
+        wheel.insert(3, at: 1_003)
+        wheel.insert(1, at: 1_001)
+        wheel.insert(2, at: 1_002)
+        #expect(take(&wheel, upTo: 1_000) == [])
+        #expect(take(&wheel, upTo: 1_002) == [1, 2])
+        #expect(take(&wheel, upTo: 1_003) == [3])
+        #expect(wheel.isEmpty)
+    }
+
+    @Test("an entry more than one turn ahead waits for its own turn")
+    func farFuture() {
+        var wheel = TimerWheel<Int>(slotBits: 4, start: 0)
+        wheel.insert(7, at: 5 + 16 * 3)
+        for now in stride(from: Int64(0), to: 53, by: 1) { #expect(take(&wheel, upTo: now) == []) }
+        #expect(take(&wheel, upTo: 53) == [7])
+    }
+
+    @Test("a long gap sweeps every slot once and keeps what is still ahead")
+    func longGap() {
+        var wheel = TimerWheel<Int>(slotBits: 4, start: 0)
+        for i in 0..<40 { wheel.insert(i, at: Int64(i * 10)) }
+        let due = take(&wheel, upTo: 200)
+        #expect(due == Array(0...20))
+        #expect(wheel.count == 19)
+        #expect(take(&wheel, upTo: 1_000) == Array(21..<40))
+    }
+
+    @Test("an instant already passed is taken with the next batch and keeps its own instant")
+    func past() {
+        var wheel = TimerWheel<Int>(slotBits: 4, start: 0)
+        _ = take(&wheel, upTo: 100)
+        wheel.insert(9, at: 50)
+        var due: [TimerWheel<Int>.Entry] = []
+        wheel.takeDue(upTo: 101, into: &due)
+        #expect(due.map(\.target) == [9])
+        #expect(due.first?.at == 50)
+    }
+}
