@@ -27,12 +27,9 @@ final class LedgerHarness: Sendable {
         writer = Task { await ledger.run() }
     }
 
-    func billed(_ number: String, balance: String, credit: String = "0", rate: String = "0.02") async throws {
-        try await engine.ensureExtension(number: number, userName: "user \(number)")
-        _ = try await engine.updateExtension(number: number, AccountChange(credit: money(credit), billingEnabled: true))
-        if money(balance).isPositive {
-            _ = try await engine.recharge(number: number, amount: money(balance), operatorName: "test")
-        }
+    /// A billed prepaid extension with `balance` recharged.
+    func billed(_ number: String, balance: String, credit: String = "0") async throws {
+        try await engine.setUpBilled(number, balance: money(balance), credit: money(credit))
     }
 
     func advance(ms: Int64) async {

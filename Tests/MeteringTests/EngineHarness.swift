@@ -24,11 +24,7 @@ struct Harness {
 
     /// A billed prepaid extension with `balance` recharged.
     func billed(_ number: String, balance: String, credit: String = "0") async throws {
-        try await engine.ensureExtension(number: number, userName: "user \(number)")
-        _ = try await engine.updateExtension(number: number, AccountChange(credit: money(credit), billingEnabled: true))
-        if money(balance).isPositive {
-            _ = try await engine.recharge(number: number, amount: money(balance), operatorName: "test")
-        }
+        try await engine.setUpBilled(number, balance: money(balance), credit: money(credit))
     }
 
     /// Moves the clock and runs everything that fell due.

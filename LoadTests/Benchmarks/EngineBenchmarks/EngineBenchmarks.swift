@@ -32,7 +32,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("RateTable.select, 100,000 rates", configuration: .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo)
-    ) { benchmark, table in
+    ) { (benchmark: Benchmark, table: RateTable) in
         for index in benchmark.scaledIterations {
             blackHole(table.select(extension: "8001", number: numbers[index & 4095], secondOfDay: 43_200))
         }
@@ -55,7 +55,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("authorize + answer + end through the actors", configuration: .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo)
-    ) { benchmark, engine in
+    ) { (benchmark: Benchmark, engine: MeteringEngine<ContinuousClock>) async throws in
         for index in benchmark.scaledIterations {
             let id = "b\(benchmark.currentIteration)-\(index)"
             let ext = "8\(index % 1000)"
@@ -63,7 +63,7 @@ let benchmarks: @Sendable () -> Void = {
             try await engine.answered(callID: id)
             _ = try await engine.ended(callID: id, billableMillis: 30_000, cause: "NORMAL_CLEARING")
         }
-    } setup: {
+    } setup: { () async throws -> MeteringEngine<ContinuousClock> in
         let engine = MeteringEngine(clock: ContinuousClock(), originEpochMillis: 1_700_000_000_000,
                                     journal: DiscardingJournal())
         let exts = (0..<1000).map { "8\($0)" }
