@@ -13,7 +13,8 @@ extension SQLiteLedger {
             var ledgerBalance: [String: Int64] = [:]
             var postedRecharges: [String: Int64] = [:]
             var postedSettlements: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT * FROM ledger ORDER BY extension_number, id") {
+            let ledgerRows = try Row.fetchCursor(db, sql: "SELECT * FROM ledger ORDER BY extension_number, id")
+            while let row = try ledgerRows.next() {
                 let number: String = row["extension_number"]
                 let amount: Int64 = row["amount"]
                 let before: Int64 = row["balance_before"]
@@ -36,18 +37,22 @@ extension SQLiteLedger {
                 }
             }
             var held: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(charged) AS held FROM live_calls GROUP BY extension_number") {
+            let holds = try Row.fetchCursor(db, sql: "SELECT extension_number, SUM(charged) AS held FROM live_calls GROUP BY extension_number")
+            while let row = try holds.next() {
                 held[row["extension_number"]] = row["held"]
             }
             var recharged: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(amount) AS total FROM recharges GROUP BY extension_number") {
+            let rechargeTotals = try Row.fetchCursor(db, sql: "SELECT extension_number, SUM(amount) AS total FROM recharges GROUP BY extension_number")
+            while let row = try rechargeTotals.next() {
                 recharged[row["extension_number"]] = row["total"]
             }
             var billed: [String: Int64] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT extension_number, SUM(cost) AS total FROM calls GROUP BY extension_number") {
+            let callCosts = try Row.fetchCursor(db, sql: "SELECT extension_number, SUM(cost) AS total FROM calls GROUP BY extension_number")
+            while let row = try callCosts.next() {
                 billed[row["extension_number"]] = row["total"]
             }
-            for row in try Row.fetchAll(db, sql: "SELECT number, balance FROM extensions ORDER BY number") {
+            let balances = try Row.fetchCursor(db, sql: "SELECT number, balance FROM extensions ORDER BY number")
+            while let row = try balances.next() {
                 let number: String = row["number"]
                 let balance: Int64 = row["balance"]
                 let expected = ledgerBalance[number] ?? 0
