@@ -19,7 +19,6 @@ extension MeteringEngine {
     /// accrue nothing until a PBX claims them (``adopt(callIDs:)``) or the grace period ends
     /// (``settleUnclaimed()``). Call before serving.
     public func restore(_ accounts: [RestoredAccount]) {
-        var restored: [(ExtensionActor, [String], Int64)] = []
         registry.withLock { registry in
             for item in accounts {
                 let calls = item.calls.map { $0.restore(extensionNumber: item.account.number) }
@@ -29,7 +28,6 @@ extension MeteringEngine {
                     registry.callOwners[call.callID] = actor
                     registry.unclaimed[call.callID] = item.checkpointAt
                 }
-                restored.append((actor, calls.map(\.callID), item.checkpointAt))
             }
         }
     }

@@ -261,6 +261,11 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         let json = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
         context.update { $0.policy = policy }
         try await saveSetting(key: SettingKey.policy, value: json)
+        // Wake-ups were planned with the old warning lead and grant validity: replan those with live calls.
+        let live = registry.withLock { Set($0.callOwners.values.map(ObjectIdentifier.init)) }
+        for actor in registry.withLock({ Array($0.accounts.values) }) where live.contains(ObjectIdentifier(actor)) {
+            await actor.refresh()
+        }
     }
 
     /// Sets the time zone that rate time blocks are read in.

@@ -4,7 +4,7 @@ import Metering
 import TestSupport
 import Testing
 
-@Suite("Metering engine: actors, scheduler, events")
+@Suite("Metering engine: actors, scheduler, events", .timeLimit(.minutes(1)))
 struct MeteringEngineTests {
     @Test("DESIGN §5 example through the actors and the wheel: cutoffs at 1.0 s and 1.5 s")
     func workedExample() async throws {
@@ -222,5 +222,27 @@ struct SplitMix {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return Int((z ^ (z >> 31)) % UInt64(bound))
+    }
+}
+
+@Suite("Metering engine: settings changes", .timeLimit(.minutes(1)))
+struct SettingsChangeTests {
+    @Test("a longer warning lead takes effect for live calls at once, not at their next charge")
+    func policyChangeReplans() async throws {
+        var policy = BillingPolicy()
+        policy.warningLeadMillis = 10_000
+        let h = Harness(policy: policy)
+        try await h.billed("8001", balance: "1.00")
+        // 0.10 per 60-s unit: ten units, cut at 600 s.
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.10"), unit: 60),
+                                             extensions: ["8001"]))
+        var reader = EventReader(h.engine)
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "01")
+        try await h.engine.answered(callID: "c")
+        await h.advance(ms: 500_000)
+        policy.warningLeadMillis = 120_000
+        try await h.engine.setPolicy(policy)
+        let warning = await reader.next(1) { if case .warning = $0 { true } else { false } }
+        #expect(warning == [.warning(callID: "c", extensionNumber: "8001", cutoffAt: t0 + 600_000, secondsLeft: 100)])
     }
 }
