@@ -11,6 +11,7 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log"; then
     exit 1
 fi
 ./scripts/check-soundness.sh
+./scripts/check-generated-code.sh
 # The benchmarks and measurement tools must keep compiling against the engine (they are run by hand).
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
 swift test --skip-build --parallel
