@@ -58,6 +58,16 @@ let package = Package(
             exclude: ["Generated/proto.sha256"],
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "PBXServer",
+            dependencies: [
+                "BillingCore", "Metering", "PBXWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         .executableTarget(
             name: "tollgate",
             dependencies: [
@@ -107,6 +117,15 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "PBXServerTests",
+            dependencies: [
+                "PBXServer", "PBXWire", "Metering", "BillingCore", "TestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -97,6 +97,9 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         return outcome
     }
 
+    /// Whether a call is live in the engine (authorized, answered or cut, not yet ended).
+    public func isLive(callID: String) -> Bool { registry.withLock { $0.callOwners[callID] != nil } }
+
     private func owner(of callID: String) throws(TollgateError) -> ExtensionActor? {
         let (owner, ended) = registry.withLock { ($0.callOwners[callID], $0.recentlyEnded.contains(callID)) }
         if let owner { return owner }

@@ -1,0 +1,24 @@
+import Synchronization
+
+/// A connected, handshaken PBX session as the push router sees it.
+final class PBXConnection: Sendable {
+    let sessionID: String
+    let nodeID: String
+    private let pushes: AsyncStream<[UInt8]>.Continuation
+    private let nextPushID = Atomic<UInt64>(1)
+
+    init(sessionID: String, nodeID: String, pushes: AsyncStream<[UInt8]>.Continuation) {
+        self.sessionID = sessionID
+        self.nodeID = nodeID
+        self.pushes = pushes
+    }
+
+    /// A fresh correlation id for a server push (odd numbers would do as well; the PBX only echoes them).
+    func pushID() -> UInt64 { nextPushID.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    /// Queues a push; false when the PBX is not reading and its queue is full (the caller closes it).
+    func push(_ payload: [UInt8]) -> Bool {
+        if case .enqueued = pushes.yield(payload) { return true }
+        return false
+    }
+}

@@ -1,0 +1,121 @@
+import BillingCore
+import Foundation
+import Logging
+import Metering
+import NIOCore
+import PBXWire
+
+extension PBXServer {
+    /// Runs one connection: the session protocol on its frames, requests in order, pushes from its queue.
+    func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        let (pushes, pushQueue) = AsyncStream<[UInt8]>.makeStream(
+            bufferingPolicy: .bufferingOldest(configuration.maxQueuedPushes))
+        var machine = SessionStateMachine(configuration: configuration.session)
+        var connection: PBXConnection?
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask {
+                        for await push in pushes { try await outbound.write(Self.frame(push)) }
+                    }
+                    defer { pushQueue.finish() }
+                    do {
+                        frames: for try await frame in inbound {
+                            let action = machine.received(frame, nowMillis: engine.nowMillis(),
+                                                          sessionID: UUID().uuidString)
+                            switch action {
+                            case .send(let payload):
+                                try await outbound.write(Self.frame(payload))
+                            case .sendAndClose(let payload):
+                                try await outbound.write(Self.frame(payload))
+                                break frames
+                            case .dispatch(let correlationID, let request):
+                                if connection == nil, case .established(let node, let session) = machine.state {
+                                    connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue)
+                                    logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
+                                }
+                                guard let connection else { break frames }
+                                if let reply = await handle(request, correlationID: correlationID, on: connection) {
+                                    try await outbound.write(Self.frame(reply))
+                                }
+                            case .none:
+                                break frames
+                            }
+                        }
+                    } catch let error as FrameError {
+                        if case .sendAndClose(let payload) = machine.frameFailed(error) {
+                            try? await outbound.write(Self.frame(payload))
+                        }
+                        logger.info("PBX connection closed: \(error)")
+                    }
+                }
+            }
+        } catch {
+            logger.info("PBX connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    static func frame(_ payload: [UInt8]) -> ByteBuffer {
+        var buffer = ByteBuffer()
+        buffer.reserveCapacity(payload.count + 4)
+        buffer.writeFrame(payload)
+        return buffer
+    }
+
+    /// Carries out one request; returns the reply payload (nil for a push acknowledgement).
+    func handle(_ request: PBXRequest, correlationID: UInt64, on connection: PBXConnection) async -> [UInt8]? {
+        do {
+            switch request {
+            case .authorize(let callID, let number, let dialled):
+                let decision = try await engine.authorize(callID: callID, extensionNumber: number, dialled: dialled)
+                if decision.isAllowed { routing.own(callID, by: connection) }
+                return WireReplies.authorize(correlationID: correlationID, decision)
+            case .answered(let callID):
+                try await engine.answered(callID: callID)
+                return WireReplies.ack(correlationID: correlationID, status: .ok)
+            case .ended(let callID, let billable, let cause):
+                let outcome = try await engine.ended(callID: callID, billableMillis: billable, cause: cause)
+                routing.release(callID)
+                if case .settled(let record, _) = outcome {
+                    return WireReplies.ended(correlationID: correlationID, settled: record)
+                }
+                return WireReplies.ended(correlationID: correlationID, settled: nil)
+            case .extensionSync(let extensions):
+                guard extensions.count <= 10_000 else {
+                    throw TollgateError(.invalidArgument, "at most 10,000 extensions per sync", field: "extensions")
+                }
+                for item in extensions {
+                    try await engine.ensureExtension(number: item.number, userName: item.userName.isEmpty ? nil : item.userName)
+                }
+                return WireReplies.ack(correlationID: correlationID, status: .ok)
+            case .heartbeat:
+                return WireReplies.heartbeat(correlationID: correlationID, nowMillis: engine.nowMillis())
+            case .resync(let calls):
+                guard calls.count <= 100_000 else {
+                    throw TollgateError(.invalidArgument, "at most 100,000 calls per resync", field: "calls")
+                }
+                let ids = calls.map(\.callID)
+                _ = await engine.adopt(callIDs: ids)
+                var adopted: [String] = []
+                var unknown: [String] = []
+                for id in ids {
+                    if engine.isLive(callID: id) {
+                        routing.own(id, by: connection)
+                        adopted.append(id)
+                    } else {
+                        unknown.append(id)
+                    }
+                }
+                return WireReplies.resync(correlationID: correlationID, adopted: adopted, unknown: unknown)
+            case .pushAcknowledged:
+                return nil
+            }
+        } catch let error as TollgateError {
+            return WireReplies.ack(correlationID: correlationID, status: WireStatus(error))
+        } catch {
+            logger.error("request failed", metadata: ["error": "\(error)"])
+            return WireReplies.ack(correlationID: correlationID,
+                                   status: WireStatus(.unavailable, "the engine could not apply the request"))
+        }
+    }
+}

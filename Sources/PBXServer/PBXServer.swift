@@ -1,0 +1,86 @@
+import BillingCore
+import Foundation
+public import Logging
+public import Metering
+import NIOCore
+import NIOPosix
+public import PBXWire
+
+/// The PBX socket server: accepts connections, runs each session's protocol, dispatches requests to the
+/// engine and routes the engine's pushes to the connection that owns each call.
+///
+/// One bad connection is logged and closed, never the server: a connection's errors end only its own task.
+public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var session: SessionStateMachine.Configuration
+        /// Pushes queued for one PBX before it is considered not reading and disconnected.
+        public var maxQueuedPushes: Int
+
+        public init(host: String = "127.0.0.1", port: Int = 7070, session: SessionStateMachine.Configuration,
+                    maxQueuedPushes: Int = 10_000) {
+            self.host = host
+            self.port = port
+            self.session = session
+            self.maxQueuedPushes = maxQueuedPushes
+        }
+    }
+
+    let engine: MeteringEngine<C>
+    let configuration: Configuration
+    let logger: Logger
+    let routing = CallRouting()
+
+    public init(engine: MeteringEngine<C>, configuration: Configuration,
+                logger: Logger = Logger(label: "tollgate.pbx")) {
+        self.engine = engine
+        self.configuration = configuration
+        self.logger = logger
+    }
+
+    /// Binds, reports the bound port, and serves until cancelled. Also routes the engine's events, so the
+    /// engine's `events` must have no other consumer.
+    public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
+        let maxFrame = configuration.session.maxFrameBytes
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .bind(host: configuration.host, port: configuration.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)))
+                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        onBound(server.channel.localAddress?.port ?? configuration.port)
+        logger.info("PBX server listening", metadata: ["address": "\(configuration.host):\(server.channel.localAddress?.port ?? 0)"])
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask { await self.routePushes() }
+            try await server.executeThenClose { connections in
+                for try await connection in connections {
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+        }
+    }
+
+    /// Sends each engine event to the connection owning its call.
+    private func routePushes() async {
+        for await event in engine.events {
+            let callID = event.callID
+            if case .settled = event {
+                routing.release(callID)
+                continue
+            }
+            guard let connection = routing.owner(of: callID),
+                let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
+            else { continue }
+            if !connection.push(payload) {
+                logger.warning("PBX is not reading its pushes; dropping one", metadata: [
+                    "session": "\(connection.sessionID)", "call": "\(callID)",
+                ])
+            }
+        }
+    }
+}
