@@ -6,6 +6,10 @@ struct Tollgate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "tollgate",
         abstract: "Real-time call billing for IP PBXs.",
-        subcommands: [SimulateCommand.self, VerifyCommand.self],
+        version: Tollgate.version,
+        subcommands: [ServeCommand.self, SimulateCommand.self, VerifyCommand.self],
         defaultSubcommand: nil)
+
+    /// The software version reported to PBXs and by `--version`.
+    static let version = "0.1.0"
 }

@@ -1,0 +1,74 @@
+import ArgumentParser
+import Foundation
+import Ledger
+import Logging
+import PBXServer
+import PBXWire
+import ServiceLifecycle
+
+/// `tollgate serve`: the engine, its ledger and the PBX socket server, until SIGTERM or SIGINT.
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve", abstract: "Run the billing engine and the PBX socket server.")
+
+    @Option(help: "A JSON config file (env TOLLGATE_CONFIG): dataDir, pbxListen, pbxSecretFile, resyncGraceSeconds, heartbeatIntervalMs, maxFrameBytes.")
+    var config: String?
+    @Option(name: .customLong("data-dir"), help: "Where the ledger lives (env TOLLGATE_DATA_DIR; default ./tollgate-data).")
+    var dataDirectory: String?
+    @Option(name: .customLong("pbx-listen"), help: "HOST:PORT for PBXs (env TOLLGATE_PBX_LISTEN; default 127.0.0.1:7070).")
+    var pbxListen: String?
+    @Option(name: .customLong("pbx-secret-file"), help: "A file holding the PBX shared secret (or env TOLLGATE_PBX_SECRET / TOLLGATE_PBX_SECRET_FILE).")
+    var pbxSecretFile: String?
+    @Option(name: .customLong("resync-grace"), help: "Seconds a restarted engine waits for PBXs to claim open calls (default 120).")
+    var resyncGrace: Int?
+    @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
+    var insecureDev = false
+
+    func run() async throws {
+        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        let environment = ProcessInfo.processInfo.environment
+        var file: ServeSettings.File?
+        if let path = config ?? environment["TOLLGATE_CONFIG"] {
+            do {
+                file = try JSONDecoder().decode(ServeSettings.File.self, from: Data(contentsOf: URL(fileURLWithPath: path)))
+            } catch {
+                throw ValidationError("cannot read config file \(path): \(error)")
+            }
+        }
+        let settings: ServeSettings
+        do {
+            settings = try ServeSettings.resolve(
+                flags: .init(dataDirectory: dataDirectory, pbxListen: pbxListen, pbxSecretFile: pbxSecretFile,
+                             insecureDev: insecureDev, resyncGraceSeconds: resyncGrace),
+                environment: environment, file: file,
+                readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
+        } catch let problem as ServeSettings.Problem {
+            throw ValidationError(problem.description)
+        }
+        let logger = Logger(label: "tollgate")
+        if settings.insecureDev { logger.warning("--insecure-dev: PBXs are accepted without a secret") }
+        let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
+        let engine = try await ledger.makeEngine(
+            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let server = PBXServer(engine: engine, configuration: .init(
+            host: settings.pbxHost, port: settings.pbxPort,
+            session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,
+                           heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
+                           maxFrameBytes: settings.maxFrameBytes)))
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: LedgerService(ledger: ledger)),
+                .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
+                                             logger: logger)),
+                .init(service: PBXService(server: server)),
+            ],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: logger))
+        logger.info("serving", metadata: [
+            "data": "\(settings.dataDirectory)", "pbx": "\(settings.pbxHost):\(settings.pbxPort)",
+        ])
+        try await group.run()
+        let problems = try await ledger.verify()
+        logger.info("stopped; ledger flushed", metadata: ["verify": "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"])
+    }
+}

@@ -1,0 +1,53 @@
+import Ledger
+import Logging
+import Metering
+import PBXServer
+import ServiceLifecycle
+
+/// The ledger's persistence actor as a service: on shutdown it commits what is queued, then stops.
+struct LedgerService: Service {
+    let ledger: SQLiteLedger
+
+    func run() async throws {
+        await withGracefulShutdownHandler {
+            await ledger.run()
+        } onGracefulShutdown: {
+            Task { try? await ledger.close() }
+        }
+    }
+}
+
+/// The engine's tick scheduler as a service, plus the grace period for calls left open by a restart.
+struct EngineService<C: Clock>: Service where C.Duration == Duration {
+    let engine: MeteringEngine<C>
+    let resyncGrace: Duration
+    let logger: Logger
+
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { try await engine.run() }
+            }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown {
+                    guard !engine.unclaimedCallIDs.isEmpty else { return }
+                    try await engine.scheduler.time.clock.sleep(for: resyncGrace)
+                    let settled = try await engine.settleUnclaimed()
+                    if !settled.isEmpty {
+                        logger.warning("settled calls no PBX claimed after the restart",
+                                       metadata: ["count": "\(settled.count)"])
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The PBX socket server as a service.
+struct PBXService<C: Clock>: Service where C.Duration == Duration {
+    let server: PBXServer<C>
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await server.run() }
+    }
+}
