@@ -6,12 +6,18 @@ final class PBXConnection: Sendable {
     let nodeID: String
     private let pushes: AsyncStream<[UInt8]>.Continuation
     private let nextPushID = Atomic<UInt64>(1)
+    private let closeConnection: @Sendable () -> Void
 
-    init(sessionID: String, nodeID: String, pushes: AsyncStream<[UInt8]>.Continuation) {
+    init(sessionID: String, nodeID: String, pushes: AsyncStream<[UInt8]>.Continuation,
+         close: @escaping @Sendable () -> Void) {
         self.sessionID = sessionID
         self.nodeID = nodeID
         self.pushes = pushes
+        self.closeConnection = close
     }
+
+    /// Closes the connection (a PBX that does not read its pushes).
+    func close() { closeConnection() }
 
     /// A fresh correlation id for a server push (odd numbers would do as well; the PBX only echoes them).
     func pushID() -> UInt64 { nextPushID.wrappingAdd(1, ordering: .relaxed).oldValue }
@@ -21,4 +27,15 @@ final class PBXConnection: Sendable {
         if case .enqueued = pushes.yield(payload) { return true }
         return false
     }
+}
+
+/// When a connection last delivered a whole frame, in engine milliseconds.
+final class ConnectionActivity: Sendable {
+    private let lastFrameAt: Atomic<Int64>
+
+    init(now: Int64) { lastFrameAt = Atomic(now) }
+
+    func touch(_ now: Int64) { lastFrameAt.store(now, ordering: .relaxed) }
+
+    var last: Int64 { lastFrameAt.load(ordering: .relaxed) }
 }

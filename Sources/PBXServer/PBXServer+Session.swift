@@ -12,15 +12,22 @@ extension PBXServer {
             bufferingPolicy: .bufferingOldest(configuration.maxQueuedPushes))
         var machine = SessionStateMachine(configuration: configuration.session)
         var connection: PBXConnection?
+        let activity = ConnectionActivity(now: engine.nowMillis())
+        let channelToClose = channel.channel
         do {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask {
                         for await push in pushes { try await outbound.write(Self.frame(push)) }
                     }
-                    defer { pushQueue.finish() }
+                    group.addTask { await self.watchIdle(activity, channel: channelToClose) }
+                    defer {
+                        pushQueue.finish()
+                        group.cancelAll()
+                    }
                     do {
                         frames: for try await frame in inbound {
+                            activity.touch(engine.nowMillis())
                             let action = machine.received(frame, nowMillis: engine.nowMillis(),
                                                           sessionID: UUID().uuidString)
                             switch action {
@@ -31,7 +38,8 @@ extension PBXServer {
                                 break frames
                             case .dispatch(let correlationID, let request):
                                 if connection == nil, case .established(let node, let session) = machine.state {
-                                    connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue)
+                                    connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue,
+                                                               close: { channelToClose.close(promise: nil) })
                                     logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
                                 }
                                 guard let connection else { break frames }
@@ -52,6 +60,21 @@ extension PBXServer {
             }
         } catch {
             logger.info("PBX connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+
+    /// Closes a connection silent for longer than the idle timeout: three heartbeat intervals (which also
+    /// catches a client that sent half a frame and waits). Time comes from the engine's injected clock.
+    func watchIdle(_ activity: ConnectionActivity, channel: any Channel) async {
+        let timeout = Int64(configuration.session.heartbeatIntervalMillis) * 3
+        while !Task.isCancelled {
+            let deadline = activity.last + timeout
+            do { try await engine.scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
+            if engine.nowMillis() - activity.last >= timeout {
+                logger.info("closing an idle PBX connection", metadata: ["idleMillis": "\(timeout)"])
+                try? await channel.close()
+                return
+            }
         }
     }
 

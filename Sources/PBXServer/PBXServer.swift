@@ -77,9 +77,12 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
                 let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
             else { continue }
             if !connection.push(payload) {
-                logger.warning("PBX is not reading its pushes; dropping one", metadata: [
+                // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
+                // back with a resync.
+                logger.warning("PBX is not reading its pushes; closing the connection", metadata: [
                     "session": "\(connection.sessionID)", "call": "\(callID)",
                 ])
+                connection.close()
             }
         }
     }

@@ -1,0 +1,96 @@
+import BillingCore
+import Metering
+import NIOCore
+@testable import PBXServer
+@testable import PBXWire
+import TestSupport
+import Testing
+
+@Suite("PBX server: bad input, floods, reconnects", .timeLimit(.minutes(1)))
+struct PBXServerRobustnessTests {
+    typealias H = PBXServerTests.Harness
+
+    @Test("half a frame and then silence: closed after the idle timeout (3 heartbeat intervals)")
+    func halfFrameIdle() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            await h.advance(ms: 29_999)
+            // Still open just before the timeout; a whole frame restarts the count.
+            #expect(try await pbx.call(.heartbeat(Tollgate_Pbx_V1_HeartbeatRequest()))?.status.code == .ok)
+            try await pbx.sendRaw([0, 0])
+            await h.advance(ms: 30_001)
+            // Closed: an orderly end or a reset (the server dropped the unread half frame); either way no reply.
+            #expect((try? await pbx.next()) == nil)
+        }
+    }
+
+    @Test("absurd values and wrong messages get a status; the session stays usable")
+    func absurdValues() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            let longNumber = try #require(try await pbx.call(PBXServerTests.authorize("c", "8001", String(repeating: "9", count: 10_240))))
+            #expect(longNumber.status.code == .invalidArgument && longNumber.status.field == "dialled")
+            let longID = try #require(try await pbx.call(PBXServerTests.authorize(String(repeating: "x", count: 200))))
+            #expect(longID.status.code == .invalidArgument && longID.status.field == "callId")
+            let forever = try #require(try await pbx.call(PBXServerTests.ended("c", 1_000_000_000_000_000)))
+            #expect(forever.status.code == .invalidArgument)
+            #expect(try await pbx.call(PBXServerTests.answered("unknown"))?.status.code == .notFound)
+            #expect(try await pbx.call(.cutoff(Tollgate_Pbx_V1_Cutoff()))?.status.code == .invalidArgument)
+            var sync = Tollgate_Pbx_V1_ExtensionSyncRequest()
+            var bad = Tollgate_Pbx_V1_ExtensionInfo()
+            bad.number = "12ab"
+            sync.extensions = [bad]
+            #expect(try await pbx.call(.extensionSync(sync))?.status.code == .invalidArgument)
+            #expect(try await pbx.call(.heartbeat(Tollgate_Pbx_V1_HeartbeatRequest()))?.status.code == .ok)
+        }
+        #expect(await h.engine.extensionAccounts().isEmpty)
+    }
+
+    @Test("a flood of 5,000 pipelined requests is answered in order")
+    func flood() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            var sent: [UInt64] = []
+            for _ in 0..<5_000 { sent.append(try await pbx.send(.heartbeat(Tollgate_Pbx_V1_HeartbeatRequest()))) }
+            var received: [UInt64] = []
+            while received.count < sent.count, let reply = try await pbx.next() { received.append(reply.correlationID) }
+            #expect(received == sent)
+        }
+    }
+
+    @Test("after a reconnect, a resync adopts the live call and its pushes go to the new connection")
+    func reconnectResync() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await h.engine.setUpBilled("8001", balance: Money(micros: 60_000))
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
+                                             extensions: ["8001"]))
+        try await PBXTestClient.connect(port: h.port) { (first: PBXTestClient) async throws in
+            _ = try await first.hello()
+            _ = try await first.call(PBXServerTests.authorize("c1"))
+            _ = try await first.call(PBXServerTests.answered("c1"))
+        }
+        try await PBXTestClient.connect(port: h.port) { (second: PBXTestClient) async throws in
+            _ = try await second.hello()
+            var resync = Tollgate_Pbx_V1_ResyncRequest()
+            for id in ["c1", "c9"] {
+                var call = Tollgate_Pbx_V1_LiveCall()
+                call.callID = id
+                call.extensionNumber = "8001"
+                call.answered = true
+                resync.calls.append(call)
+            }
+            let reply = try #require(try await second.call(.resync(resync)))
+            #expect(reply.resyncReply.adoptedCallIds == ["c1"] && reply.resyncReply.unknownCallIds == ["c9"])
+            await h.advance(ms: 3_500)
+            let cutoff = try #require(try await second.push { $0.cutoff.callID == "c1" })
+            #expect(cutoff.cutoff.boundaryMs == t0 + 3_000)
+        }
+    }
+}
