@@ -3,17 +3,17 @@ import Foundation
 import Ledger
 import Logging
 
-/// `tollgate simulate`: an in-process PBX places a few calls against the real engine, clock and SQLite ledger.
-struct SimulateCommand: AsyncParsableCommand {
+/// `tollgate demo`: the engine and PBX server in process, and a simulated PBX calling over the real socket.
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "simulate",
-        abstract: "Run a short in-process simulation: metered calls, a warning, cutoffs at the exact boundary, denials.")
+        commandName: "demo",
+        abstract: "Run the engine with a simulated PBX over the real socket: metered calls, warnings, cutoffs at the exact boundary, denials, a recharge mid-call.")
 
     @Option(name: .customLong("data-dir"), help: "Keep the ledger here (default: a new temporary directory).")
     var dataDirectory: String?
 
     @Option(help: "How long the simulated calls run, in seconds (10-120).")
-    var seconds: Int = 20
+    var seconds: Int = 30
 
     func validate() throws {
         guard (10...120).contains(seconds) else { throw ValidationError("--seconds must be 10 to 120") }
@@ -25,10 +25,10 @@ struct SimulateCommand: AsyncParsableCommand {
             handler.logLevel = .warning
             return handler
         }
-        let directory = dataDirectory ?? (NSTemporaryDirectory() + "tollgate-simulate-\(UUID().uuidString)")
+        let directory = dataDirectory ?? (NSTemporaryDirectory() + "tollgate-demo-\(UUID().uuidString)")
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: directory))
-        let simulation = try await Simulation(ledger: ledger, seconds: seconds)
-        let clean = try await simulation.run()
+        let demo = try await Demo(ledger: ledger, seconds: seconds)
+        let clean = try await demo.run()
         print("\nledger: \(SQLiteLedger.path(dataDirectory: directory))")
         if !clean { throw ExitCode(1) }
     }

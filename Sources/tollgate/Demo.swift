@@ -2,17 +2,23 @@ import BillingCore
 import Foundation
 import Ledger
 import Metering
+import PBXServer
+import PBXWire
 import Synchronization
 
-/// A scripted PBX driving the engine in process, on the real clock, printing a live table each second.
+/// The demo: the engine, its SQLite ledger and the PBX socket server run in process on the real clock, and a
+/// simulated PBX places calls over the real socket, printing a live table as it goes.
 ///
-/// It plays a hotel: two rooms share nothing, one room has two calls on one small balance (both cut, at their
-/// exact boundaries), a postpaid office runs on credit, a locked lobby phone and a broke booth are denied, an
-/// emergency call goes through free, a staff phone is not billed, and a recharge lands mid-call.
-final class Simulation: Sendable {
+/// It plays a hotel: one room has two calls on one small balance (warned, then both cut at their exact
+/// boundaries), another calls abroad with a connection fee and gets a recharge mid-call, a postpaid office runs on
+/// credit, a locked lobby phone and a broke booth are denied, an emergency call goes through free, and a staff
+/// phone is not billed. Operator actions (set-up, the recharge) go to the engine directly until the HTTP API exists.
+final class Demo: Sendable {
     let ledger: SQLiteLedger
     let engine: MeteringEngine<ContinuousClock>
+    let server: PBXServer<ContinuousClock>
     let seconds: Int
+    private let secret = UUID().uuidString
     private let answered = Mutex<[String: Int64]>([:])
     private let start: Int64
 
@@ -21,48 +27,71 @@ final class Simulation: Sendable {
         self.seconds = seconds
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         engine = try await ledger.makeEngine(clock: ContinuousClock(), originEpochMillis: now)
+        server = PBXServer(engine: engine, configuration: .init(
+            port: 0, session: .init(secret: secret, serverVersion: Tollgate.version)))
         start = engine.nowMillis()
     }
+
+    private typealias Action = @Sendable (DemoPBX, MeteringEngine<ContinuousClock>) async throws -> String
 
     private struct Step {
         let at: Int64
         let label: String
-        let action: @Sendable (MeteringEngine<ContinuousClock>) async throws -> String
+        let action: Action
     }
 
-    /// Runs the scenario; returns whether `verify` found the ledger clean.
+    /// Runs the demo; returns whether `verify` found the ledger clean.
     func run() async throws -> Bool {
         let writer = Task { await ledger.run() }
         let ticking = Task { try await engine.run() }
+        let (ports, bound) = AsyncStream<Int>.makeStream()
+        let serving = Task { [server] in try await server.run { bound.yield($0) } }
+        var portIterator = ports.makeAsyncIterator()
+        guard let port = await portIterator.next() else { return false }
         let recovered = try await engine.settleUnclaimed()
         if !recovered.isEmpty { print("settled \(recovered.count) call(s) left open by an earlier run") }
         try await setUp()
-        let listener = Task { await listen() }
+        print("Tollgate demo: engine and PBX server on 127.0.0.1:\(port); a simulated PBX places \(seconds) s of calls "
+            + "over the socket, billed per second on the real clock.\n")
+        try await DemoPBX.connect(port: port, onPush: { [self] pbx, push in await self.handle(push, from: pbx) }) { [self] pbx in
+            let hello = try await pbx.request {
+                PBXClientCodec.hello(correlationID: $0, nodeID: "demo-pbx", secret: secret, software: "tollgate-demo")
+            }
+            guard case .helloReply(let session, _) = hello.body else { throw DemoError(hello.status?.message ?? "handshake failed") }
+            print("[\(clock())] PBX connected, session \(session.prefix(8))…")
+            try await play(pbx)
+        }
+        serving.cancel()
+        _ = try? await serving.value
+        ticking.cancel()
+        _ = try? await ticking.value
+        try await ledger.close()
+        await writer.value
+        return try await summary()
+    }
+
+    private func play(_ pbx: DemoPBX) async throws {
         var steps = script()
-        print("Tollgate simulation: \(seconds) s of calls on the real clock, billed per second.\n")
         var nextTable: Int64 = 1_000
         let end = Int64(seconds) * 1000
         while elapsed() <= end {
             while let step = steps.first, step.at <= elapsed() {
                 steps.removeFirst()
-                let outcome = (try? await step.action(engine)) ?? "refused"
+                let outcome = (try? await step.action(pbx, engine)) ?? "refused"
                 print("[\(clock())] \(step.label): \(outcome)")
             }
             if elapsed() >= nextTable {
                 await printTable()
-                nextTable += seconds > 30 ? 5_000 : 2_000
+                nextTable += seconds > 30 ? 5_000 : 3_000
             }
             try await Task.sleep(for: .milliseconds(50))
         }
         for call in await engine.liveCalls() {
-            _ = try? await engine.ended(callID: call.callID, billableMillis: billable(call.callID), cause: "NORMAL_CLEARING")
+            let id = call.callID
+            _ = try await pbx.request {
+                PBXClientCodec.ended(correlationID: $0, callID: id, billableMillis: self.billable(id), cause: "NORMAL_CLEARING")
+            }
         }
-        ticking.cancel()
-        _ = try? await ticking.value
-        await listener.value
-        try await ledger.close()
-        await writer.value
-        return try await summary()
     }
 
     private func setUp() async throws {
@@ -94,19 +123,21 @@ final class Simulation: Sendable {
     }
 
     private func script() -> [Step] {
-        func call(_ id: String, _ ext: String, _ number: String) -> @Sendable (MeteringEngine<ContinuousClock>) async throws -> String {
-            { engine in
-                let decision = try await engine.authorize(callID: id, extensionNumber: ext, dialled: number)
-                guard case .allowed(let rate, let unbilled, let grant) = decision else {
-                    if case .denied(let reason) = decision { return "DENIED \(reason.rawValue)" }
-                    return "?"
+        func call(_ id: String, _ ext: String, _ number: String) -> Action {
+            { pbx, _ in
+                let reply = try await pbx.request {
+                    PBXClientCodec.authorize(correlationID: $0, callID: id, extensionNumber: ext, dialled: number)
                 }
+                guard case .authorizeReply(let allowed, let reason, let unbilled, let grant, let rateID) = reply.body else {
+                    return "error \(reply.status?.message ?? "")"
+                }
+                guard allowed else { return "DENIED \(reason)" }
                 // The PBX stamps the answer before telling the engine; the engine caps what it bills by its own view.
-                self.answered.withLock { $0[id] = engine.nowMillis() }
-                try await engine.answered(callID: id)
-                if let unbilled { return "allowed, unbilled (\(unbilled.rawValue)), answered" }
-                let grantText = grant.map { " grant \(Double($0) / 1000) s" } ?? ""
-                return "allowed on rate \(rate?.id ?? 0) (\(rate?.remarks ?? "")),\(grantText), answered"
+                self.answered.withLock { $0[id] = self.engine.nowMillis() }
+                _ = try await pbx.request { PBXClientCodec.answered(correlationID: $0, callID: id) }
+                if unbilled { return "allowed, unbilled, answered" }
+                let grantText = grant.map { String(format: " grant %.1f s,", Double($0) / 1000) } ?? ""
+                return "allowed on rate \(rateID ?? 0),\(grantText) answered"
             }
         }
         let half = Int64(seconds) * 500
@@ -119,16 +150,18 @@ final class Simulation: Sendable {
             Step(at: 2_500, label: "8501 Booth (no money) dials 0201234", action: call("booth", "8501", "0201234")),
             Step(at: 3_000, label: "8501 Booth dials 112 (emergency)", action: call("booth-112", "8501", "112")),
             Step(at: 3_500, label: "8401 Staff (billing off) dials 0201234", action: call("staff", "8401", "0201234")),
-            Step(at: half, label: "front desk recharges 8102 by 1.00", action: { engine in
+            Step(at: half, label: "front desk recharges 8102 by 1.00", action: { _, engine in
                 let record = try await engine.recharge(number: "8102", amount: Money(micros: 1_000_000),
                                                        operatorName: "front desk", note: "cash")
                 return "balance \(record.balanceBefore.formatted()) -> \(record.balanceAfter.formatted())"
             }),
-            Step(at: half + 2_000, label: "8201 Office hangs up", action: { engine in
-                guard case .settled(let record, _) = try await engine.ended(
-                    callID: "office", billableMillis: self.billable("office"), cause: "NORMAL_CLEARING")
-                else { return "already settled" }
-                return "settled \(Double(record.billableMillis) / 1000) s, cost \(record.cost.formatted())"
+            Step(at: half + 2_000, label: "8201 Office hangs up", action: { pbx, _ in
+                let reply = try await pbx.request {
+                    PBXClientCodec.ended(correlationID: $0, callID: "office", billableMillis: self.billable("office"),
+                                         cause: "NORMAL_CLEARING")
+                }
+                guard case .endedReply(_, let billed, let cost, _) = reply.body else { return "error" }
+                return String(format: "settled %.3f s, cost ", Double(billed) / 1000) + Money(micros: cost).formatted()
             }),
         ]
     }
@@ -137,22 +170,23 @@ final class Simulation: Sendable {
         max(0, engine.nowMillis() - (answered.withLock { $0[id] } ?? engine.nowMillis()))
     }
 
-    /// The PBX side of the events: hang up on a cutoff, report warnings.
-    private func listen() async {
-        for await event in engine.events {
-            switch event {
-            case .cutoff(let id, let ext, let boundary, let reason):
-                let answeredAt = answered.withLock { $0[id] } ?? boundary
-                print("[\(clock())] CUTOFF \(id) (\(ext)) \(reason.rawValue): paid up to \(offset(boundary)), "
-                    + "pushed \(engine.nowMillis() - boundary) ms after the boundary")
-                Task {
-                    _ = try? await engine.ended(callID: id, billableMillis: boundary - answeredAt, cause: "CUTOFF")
+    /// The PBX side of the pushes: acknowledge each; hang up on a cutoff; report warnings.
+    private func handle(_ push: PBXClientCodec.ServerMessage, from pbx: DemoPBX) async {
+        switch push.body {
+        case .cutoff(let id, let boundary):
+            print("[\(clock())] CUTOFF \(id): paid up to \(offset(boundary)), received "
+                + "\(engine.nowMillis() - boundary) ms after the boundary; hanging up")
+            let answeredAt = answered.withLock { $0[id] } ?? boundary
+            // Never wait for a reply here: replies arrive through this same reader.
+            Task {
+                _ = try? await pbx.request {
+                    PBXClientCodec.ended(correlationID: $0, callID: id, billableMillis: boundary - answeredAt, cause: "CUTOFF")
                 }
-            case .warning(let id, _, let cutoffAt, let left):
-                print("[\(clock())] WARNING \(id): cut in \(left) s (at \(offset(cutoffAt))) unless money arrives")
-            case .grantRenewed, .settled:
-                break
             }
+        case .warning(let id, let left, let cutoffAt):
+            print("[\(clock())] WARNING \(id): cut in \(left) s (at \(offset(cutoffAt))) unless money arrives")
+        default:
+            break
         }
     }
 
@@ -181,7 +215,7 @@ final class Simulation: Sendable {
                              String(format: "%.3f", Double(call.billableMillis) / 1000), call.cost.formatted(),
                              call.result.rawValue, call.reason])
         }
-        print("\nCall log\n\(log.render())")
+        print("\nCall log (from the ledger)\n\(log.render())")
         var balances = TextTable(headers: ["ext", "user", "payment", "status", "billing", "balance", "credit", "recharged"])
         for account in try await ledger.load().accounts.map(\.account) {
             balances.rows.append([account.number, account.userName, account.paymentType.rawValue,

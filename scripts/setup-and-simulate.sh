@@ -1,8 +1,0 @@
-#!/usr/bin/env bash
-# The main job: set up, build, and run the in-process simulation (metered calls, a warning, cutoffs at the
-# exact boundary, denials, a recharge mid-call), then the call log, balances and a ledger verification.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-./scripts/install-system-packages.sh
-swift build -c release --product tollgate
-exec .build/release/tollgate simulate "$@"
