@@ -2,7 +2,7 @@
 # Installs the Debian packages Tollgate builds against, when they are missing.
 set -euo pipefail
 needed=()
-for package in libsqlite3-dev; do
+for package in libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 if [ "${#needed[@]}" -gt 0 ]; then

@@ -14,4 +14,6 @@ fi
 ./scripts/check-generated-code.sh
 # The benchmarks and measurement tools must keep compiling against the engine (they are run by hand).
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
+# The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
+LoadTests/cclient/run-tests.sh .build/debug/tollgate
 swift test --skip-build --parallel

@@ -7,7 +7,7 @@ struct Tollgate: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "Real-time call billing for IP PBXs.",
         version: Tollgate.version,
-        subcommands: [ServeCommand.self, DemoCommand.self, VerifyCommand.self],
+        subcommands: [ServeCommand.self, DemoCommand.self, VerifyCommand.self, SeedCommand.self],
         defaultSubcommand: nil)
 
     /// The software version reported to PBXs and by `--version`.

@@ -1,0 +1,120 @@
+/*
+ * Integration tests of the C client against a real `tollgate serve` seeded by `tollgate seed`
+ * (run by run-tests.sh). Swift's swift-protobuf and C's protobuf-c meet on the wire here.
+ * Environment: TOLLGATE_PORT, TOLLGATE_SECRET, TOLLGATE_SERVE_PID (frozen with SIGSTOP to test the grant failsafe).
+ */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tollgate_client.h"
+
+static int passed, failed;
+
+#define CHECK(condition, what)                                                   \
+    do {                                                                         \
+        if (condition) {                                                         \
+            passed++;                                                            \
+        } else {                                                                 \
+            failed++;                                                            \
+            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);       \
+        }                                                                        \
+    } while (0)
+
+struct seen {
+    int cutoffs, warnings, grants, hangups;
+    char last_cutoff[129], last_hangup_reason[64];
+    int64_t last_boundary;
+};
+
+static void on_cutoff(void *user, const char *call_id, int64_t boundary_ms) {
+    struct seen *s = user;
+    s->cutoffs++;
+    snprintf(s->last_cutoff, sizeof s->last_cutoff, "%s", call_id);
+    s->last_boundary = boundary_ms;
+}
+static void on_warning(void *user, const char *call_id, uint32_t left, int64_t at) {
+    (void)call_id; (void)left; (void)at;
+    ((struct seen *)user)->warnings++;
+}
+static void on_grant(void *user, const char *call_id, int64_t deadline, int unlimited) {
+    (void)call_id; (void)deadline; (void)unlimited;
+    ((struct seen *)user)->grants++;
+}
+static void on_hangup(void *user, const char *call_id, const char *reason) {
+    (void)call_id;
+    struct seen *s = user;
+    s->hangups++;
+    snprintf(s->last_hangup_reason, sizeof s->last_hangup_reason, "%s", reason);
+}
+
+int main(void) {
+    const char *port_text = getenv("TOLLGATE_PORT");
+    const char *secret = getenv("TOLLGATE_SECRET");
+    const char *pid_text = getenv("TOLLGATE_SERVE_PID");
+    if (!port_text || !secret) {
+        fprintf(stderr, "set TOLLGATE_PORT and TOLLGATE_SECRET\n");
+        return 2;
+    }
+    int port = atoi(port_text);
+    struct seen seen = {0};
+    tg_callbacks callbacks = {on_cutoff, on_warning, on_grant, on_hangup, &seen};
+    tg_status status;
+
+    tg_client *refused = tg_connect("127.0.0.1", port, "c-test", "wrong", &callbacks, &status);
+    CHECK(refused == NULL && status.code == TG_UNAUTHENTICATED, "a wrong secret is refused");
+
+    tg_client *c = tg_connect("127.0.0.1", port, "c-test", secret, &callbacks, &status);
+    CHECK(c != NULL, "handshake");
+    if (!c) goto done;
+
+    const char *numbers[] = {"8101", "8102"}, *names[] = {"Room 101", "Room 102"};
+    CHECK(tg_extension_sync(c, numbers, names, 2, &status) == TG_OK, "extension sync");
+    int64_t server_time = 0;
+    CHECK(tg_heartbeat(c, &server_time, &status) == TG_OK && server_time > 0, "heartbeat");
+
+    tg_authorization a;
+    CHECK(tg_authorize(c, "locked-1", "8301", "0123", &a, &status) == TG_OK && !a.allowed && a.deny_reason == 1,
+          "a locked extension is denied LOCKED");
+    CHECK(tg_authorize(c, "free-1", "8401", "0123", &a, &status) == TG_OK && a.allowed && a.unbilled &&
+              a.grant_unlimited, "billing off: allowed, unbilled, no grant");
+    CHECK(tg_authorize(c, "bad-1", "8101", "12ab", &a, &status) == TG_INVALID_ARGUMENT &&
+              strcmp(status.field, "dialled") == 0, "a malformed number names its field");
+
+    /* 0.05 at 0.02 per second: paid at 0 s and 1 s, cut at 2 s. */
+    CHECK(tg_authorize(c, "call-1", "8101", "0123", &a, &status) == TG_OK && a.allowed && a.grant_ms == 2000 &&
+              a.rate_id == 1, "a billed call is allowed with the grant its money buys");
+    CHECK(tg_answered(c, "call-1", &status) == TG_OK, "answered");
+    for (int i = 0; i < 50 && seen.cutoffs == 0; i++) tg_poll(c, 100);
+    CHECK(seen.cutoffs == 1 && strcmp(seen.last_cutoff, "call-1") == 0, "the cutoff is pushed");
+    CHECK(seen.warnings >= 1, "a warning came before the cutoff");
+    tg_settlement s = {0};
+    CHECK(tg_ended(c, "call-1", 2000, "CUTOFF", &s, &status) == TG_OK && s.settled_now && s.result == 2 &&
+              s.cost_micros == 40000 && s.billed_ms == 2000, "settled at the boundary, 0.04");
+    CHECK(tg_ended(c, "call-1", 2000, "CUTOFF", &s, &status) == TG_OK && !s.settled_now, "a repeated End changes nothing");
+    CHECK(tg_ended(c, "never", 1, "x", &s, &status) == TG_NOT_FOUND, "an End for an unknown call is NOT_FOUND");
+
+    /* Grants of 2 s are renewed while the engine runs; frozen, the client hangs the call up by itself.
+     * (call-1's grant ended where its money did, so its own timer may have fired at the boundary too.) */
+    seen.grants = 0;
+    seen.hangups = 0;
+    CHECK(tg_authorize(c, "call-2", "8102", "0123", &a, &status) == TG_OK && a.allowed, "a second billed call");
+    CHECK(tg_answered(c, "call-2", &status) == TG_OK, "answered");
+    tg_poll(c, 2500);
+    CHECK(seen.grants >= 1 && seen.hangups == 0, "grants are renewed while the engine runs");
+    if (pid_text) {
+        pid_t pid = (pid_t)atoi(pid_text);
+        kill(pid, SIGSTOP);
+        tg_poll(c, 3000);
+        kill(pid, SIGCONT);
+        CHECK(seen.hangups == 1 && strcmp(seen.last_hangup_reason, "GRANT_EXPIRED") == 0,
+              "with the engine frozen the call is hung up when its grant expires");
+    }
+    CHECK(tg_ended(c, "call-2", 5000, "GRANT_EXPIRED", &s, &status) == TG_OK && s.settled_now, "call-2 settles");
+    tg_close(c);
+
+done:
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,83 @@
+/*
+ * Tollgate PBX client: what a PBX module (Asterisk, FreeSWITCH, Kamailio, ...) links to talk to `tollgate serve`.
+ * Protocol: docs/protocol.md; messages: Proto/tollgate/pbx/v1/pbx.proto (encoded with libprotobuf-c).
+ *
+ * Calls are blocking request/reply on one connection; pushes (cutoff, warning, grant renewal, hangup) that arrive
+ * meanwhile, or during tg_poll(), are acknowledged and handed to the callbacks. The client enforces each billed
+ * call's grant itself: when a grant expires without a renewal, on_hangup is called with reason "GRANT_EXPIRED",
+ * so calls stop within one grant even if the engine dies. Not thread-safe: use one client per thread.
+ */
+#ifndef TOLLGATE_CLIENT_H
+#define TOLLGATE_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Status codes (gRPC numbering). TG_IO_ERROR: the connection failed; reconnect and resync. */
+enum { TG_OK = 0, TG_INVALID_ARGUMENT = 3, TG_NOT_FOUND = 5, TG_ALREADY_EXISTS = 6, TG_RESOURCE_EXHAUSTED = 8,
+       TG_FAILED_PRECONDITION = 9, TG_INTERNAL = 13, TG_UNAVAILABLE = 14, TG_UNAUTHENTICATED = 16,
+       TG_IO_ERROR = -1 };
+
+typedef struct tg_client tg_client;
+
+typedef struct {
+    int code;
+    char message[256];
+    char field[64];
+} tg_status;
+
+typedef struct {
+    void (*on_cutoff)(void *user, const char *call_id, int64_t boundary_ms);
+    void (*on_warning)(void *user, const char *call_id, uint32_t seconds_left, int64_t cutoff_at_ms);
+    void (*on_grant)(void *user, const char *call_id, int64_t deadline_ms, int unlimited);
+    /* An operator hung the call up, or its grant expired ("GRANT_EXPIRED"): hang it up now. */
+    void (*on_hangup)(void *user, const char *call_id, const char *reason);
+    void *user;
+} tg_callbacks;
+
+typedef struct {
+    int allowed;
+    int deny_reason;      /* 1 LOCKED, 2 NO_RATE, 3 INSUFFICIENT_FUNDS */
+    int unbilled;
+    int grant_unlimited;
+    int64_t grant_ms;
+    int64_t rate_id;
+} tg_authorization;
+
+typedef struct {
+    int settled_now;      /* 0: a repeat that changed nothing */
+    int result;           /* 1 COMPLETED, 2 CUTOFF, 3 UNANSWERED, 5 UNBILLED, 6 RECOVERED */
+    int64_t billed_ms;
+    int64_t cost_micros;
+    int64_t balance_after_micros;
+} tg_settlement;
+
+/* Connects and handshakes. NULL on failure, with the reason in *status. */
+tg_client *tg_connect(const char *host, int port, const char *node_id, const char *secret,
+                      const tg_callbacks *callbacks, tg_status *status);
+void tg_close(tg_client *client);
+
+/* Each returns the status code (TG_OK, a server code, or TG_IO_ERROR) and fills *status when not NULL. */
+int tg_authorize(tg_client *client, const char *call_id, const char *extension, const char *dialled,
+                 tg_authorization *out, tg_status *status);
+int tg_answered(tg_client *client, const char *call_id, tg_status *status);
+int tg_ended(tg_client *client, const char *call_id, uint64_t billable_ms, const char *cause, tg_settlement *out,
+             tg_status *status);
+int tg_heartbeat(tg_client *client, int64_t *server_time_ms, tg_status *status);
+int tg_extension_sync(tg_client *client, const char *const *numbers, const char *const *user_names, size_t count,
+                      tg_status *status);
+/* After a reconnect: the calls still up. *adopted receives how many the server took back. */
+int tg_resync(tg_client *client, const char *const *call_ids, const char *const *extensions, size_t count,
+              size_t *adopted, tg_status *status);
+
+/* Waits up to timeout_ms for pushes and grant expiries and handles them. Returns TG_OK or TG_IO_ERROR. */
+int tg_poll(tg_client *client, int timeout_ms);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
