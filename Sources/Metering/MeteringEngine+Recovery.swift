@@ -70,7 +70,39 @@ extension MeteringEngine {
     }
 }
 
+extension MeteringEngine {
+    /// The grant deadline a live call has now (nil: unlimited or unknown). Read when a PBX connection drops:
+    /// renewals made after that never reach the PBX.
+    public func grantDeadline(callID: String) async -> Int64? {
+        guard let owner = registry.withLock({ $0.callOwners[callID] }) else { return nil }
+        return await owner.book.call(callID)?.grantDeadline
+    }
+
+    /// Settles a call whose PBX connection dropped and never claimed it back: the PBX hung it up by the grant
+    /// deadline it last had (`notAfter`) at the latest, so it is billed no further than that, marked `recovered`.
+    /// Returns nil when the call already ended.
+    public func settleAbandoned(callID: String, notAfter: Int64?) async throws -> CallRecord? {
+        guard let owner = registry.withLock({ $0.callOwners[callID] }) else { return nil }
+        let outcome = try await owner.endAbandoned(callID: callID, notAfter: notAfter)
+        registry.withLock {
+            $0.callOwners[callID] = nil
+            $0.unclaimed[callID] = nil
+            $0.recentlyEnded.insert(callID)
+        }
+        if case .settled(let record, _)? = outcome { return record }
+        return nil
+    }
+}
+
 extension ExtensionActor {
+    func endAbandoned(callID: String, notAfter: Int64?) async throws -> AccountBook.EndOutcome? {
+        guard let call = book.call(callID) else { return nil }
+        let now = context.nowMillis()
+        let endedBy = min(now, notAfter ?? now)
+        let reported = call.answeredAt.map { max(0, endedBy - $0) } ?? 0
+        return try await end(callID: callID, reportedMillis: reported, cause: "PBX_DISCONNECTED", result: .recovered)
+    }
+
     func resume(callIDs: [String]) {
         let now = context.nowMillis()
         let events = book.resume(callIDs: callIDs, at: now, policy: context.policy)

@@ -13,7 +13,13 @@ final class CallRouting: Sendable {
 
     func release(_ callID: String) { owners.withLock { _ = $0.removeValue(forKey: callID) } }
 
-    /// Calls owned by a connection that went away stay routed to it until a resync moves them; pushes to a
-    /// closed connection are dropped (the PBX's grant failsafe covers the gap).
-    func count() -> Int { owners.withLock { $0.count } }
+    /// The calls a connection owns now.
+    func calls(ownedBy connection: PBXConnection) -> [String] {
+        owners.withLock { owners in owners.filter { $0.value === connection }.map(\.key) }
+    }
+
+    /// Whether `connection` still owns the call (no resync moved it elsewhere).
+    func isOwned(_ callID: String, by connection: PBXConnection) -> Bool {
+        owners.withLock { $0[callID] === connection }
+    }
 }

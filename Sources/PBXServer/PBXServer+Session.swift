@@ -7,7 +7,8 @@ import PBXWire
 
 extension PBXServer {
     /// Runs one connection: the session protocol on its frames, requests in order, pushes from its queue.
-    func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+    /// Returns the session when one was established, so its calls can be looked after once it is gone.
+    func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> PBXConnection? {
         let (pushes, pushQueue) = AsyncStream<[UInt8]>.makeStream(
             bufferingPolicy: .bufferingOldest(configuration.maxQueuedPushes))
         var machine = SessionStateMachine(configuration: configuration.session)
@@ -61,6 +62,7 @@ extension PBXServer {
         } catch {
             logger.info("PBX connection ended", metadata: ["error": "\(error)"])
         }
+        return connection
     }
 
     /// Closes a connection silent for longer than the idle timeout: three heartbeat intervals (which also

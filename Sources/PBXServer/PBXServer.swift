@@ -17,13 +17,16 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
         public var session: SessionStateMachine.Configuration
         /// Pushes queued for one PBX before it is considered not reading and disconnected.
         public var maxQueuedPushes: Int
+        /// How long the calls of a dropped connection wait for a resync before they are settled.
+        public var resyncGraceMillis: Int64
 
         public init(host: String = "127.0.0.1", port: Int = 7070, session: SessionStateMachine.Configuration,
-                    maxQueuedPushes: Int = 10_000) {
+                    maxQueuedPushes: Int = 10_000, resyncGraceMillis: Int64 = 120_000) {
             self.host = host
             self.port = port
             self.session = session
             self.maxQueuedPushes = maxQueuedPushes
+            self.resyncGraceMillis = resyncGraceMillis
         }
     }
 
@@ -31,12 +34,16 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     let configuration: Configuration
     let logger: Logger
     let routing = CallRouting()
+    /// Yields a session id when a dropped session's grace period starts (bounded; tests wait on it).
+    let graceStarted: AsyncStream<String>
+    private let graceStartedContinuation: AsyncStream<String>.Continuation
 
     public init(engine: MeteringEngine<C>, configuration: Configuration,
                 logger: Logger = Logger(label: "tollgate.pbx")) {
         self.engine = engine
         self.configuration = configuration
         self.logger = logger
+        (graceStarted, graceStartedContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(16))
     }
 
     /// Binds, reports the bound port, and serves until cancelled. Also routes the engine's events, so the
@@ -59,8 +66,35 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
             group.addTask { await self.routePushes() }
             try await server.executeThenClose { connections in
                 for try await connection in connections {
-                    group.addTask { await self.serve(connection) }
+                    group.addTask {
+                        guard let session = await self.serve(connection) else { return }
+                        await self.settleAbandoned(by: session)
+                    }
                 }
+            }
+        }
+    }
+
+    /// After a connection dropped: its calls wait the grace period for a resync from a new connection, then
+    /// those still owned by the dropped one are settled (billed no further than their grant deadline).
+    func settleAbandoned(by connection: PBXConnection) async {
+        let calls = routing.calls(ownedBy: connection)
+        guard !calls.isEmpty else { return }
+        var lastGrant: [String: Int64?] = [:]
+        for callID in calls { lastGrant[callID] = await engine.grantDeadline(callID: callID) }
+        let deadline = engine.nowMillis() + configuration.resyncGraceMillis
+        graceStartedContinuation.yield(connection.sessionID)
+        do { try await engine.scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
+        for callID in routing.calls(ownedBy: connection) where routing.isOwned(callID, by: connection) {
+            routing.release(callID)
+            do {
+                if let record = try await engine.settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
+                    logger.warning("settled a call its PBX abandoned", metadata: [
+                        "call": "\(callID)", "billableMillis": "\(record.billableMillis)",
+                    ])
+                }
+            } catch {
+                logger.error("could not settle an abandoned call", metadata: ["call": "\(callID)", "error": "\(error)"])
             }
         }
     }

@@ -54,7 +54,8 @@ struct ServeCommand: AsyncParsableCommand {
             host: settings.pbxHost, port: settings.pbxPort,
             session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,
                            heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
-                           maxFrameBytes: settings.maxFrameBytes)))
+                           maxFrameBytes: settings.maxFrameBytes),
+            resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: LedgerService(ledger: ledger)),

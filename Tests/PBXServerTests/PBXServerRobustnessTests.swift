@@ -93,4 +93,34 @@ struct PBXServerRobustnessTests {
             #expect(cutoff.cutoff.boundaryMs == t0 + 3_000)
         }
     }
+
+    @Test("a PBX that drops and never comes back: its call is settled after the grace, billed to its last grant")
+    func abandonedCall() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await h.engine.setUpBilled("8001", balance: Money(micros: 10_000_000))
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
+                                             extensions: ["8001"]))
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            _ = try await pbx.call(PBXServerTests.authorize("c1"))
+            _ = try await pbx.call(PBXServerTests.answered("c1"))
+        }
+        // The server notices the drop and starts the grace period on the engine's clock.
+        for await _ in h.server.graceStarted { break }
+        // The grace task may not be asleep yet when the clock moves: keep moving it until the settlement lands.
+        await h.advance(ms: 120_000)
+        var spins = 0
+        while h.journal.settlements.isEmpty, spins < 200 {
+            await h.advance(ms: 1)
+            for _ in 0..<1_000 { await Task.yield() }
+            spins += 1
+        }
+        let record = try #require(h.journal.settlements.first)
+        #expect(record.callID == "c1" && record.result == .recovered && record.reason == "PBX_DISCONNECTED")
+        // The PBX's grant at the drop ran to 60 s; the engine's later renewals never reached it.
+        #expect(record.billableMillis == 60_000 && record.cost == Money(micros: 1_200_000))
+        #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 8_800_000))
+        #expect(!h.engine.isLive(callID: "c1"))
+    }
 }
