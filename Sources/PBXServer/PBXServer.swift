@@ -1,4 +1,4 @@
-import BillingCore
+public import BillingCore
 import Foundation
 public import Logging
 public import Metering
@@ -96,6 +96,20 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
             } catch {
                 logger.error("could not settle an abandoned call", metadata: ["call": "\(callID)", "error": "\(error)"])
             }
+        }
+    }
+
+    /// Tells the PBX owning a live call to hang it up (an operator's action). The PBX then ends the call as
+    /// usual. Throws NOT_FOUND for a call no connected PBX owns.
+    public func hangup(callID: String, reason: String) throws(TollgateError) {
+        guard engine.isLive(callID: callID), let connection = routing.owner(of: callID) else {
+            throw TollgateError(.notFound, "no live call with this id on a connected PBX", field: "callId")
+        }
+        let payload = WireReplies.hangup(callID: callID, reason: String(reason.prefix(128)),
+                                         correlationID: connection.pushID())
+        if !connection.push(payload) {
+            connection.close()
+            throw TollgateError(.unavailable, "the PBX is not reading; its connection was closed", field: "callId")
         }
     }
 

@@ -123,4 +123,37 @@ struct PBXServerRobustnessTests {
         #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 8_800_000))
         #expect(!h.engine.isLive(callID: "c1"))
     }
+
+    @Test("an operator hang-up is pushed to the PBX owning the call; unknown calls are refused")
+    func operatorHangup() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await h.engine.setUpBilled("8001", balance: Money(micros: 10_000_000))
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
+                                             extensions: ["8001"]))
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            _ = try await pbx.call(PBXServerTests.authorize("c1"))
+            _ = try await pbx.call(PBXServerTests.answered("c1"))
+            try h.server.hangup(callID: "c1", reason: "operator")
+            let push = try #require(try await pbx.push { $0.hangup.callID == "c1" })
+            #expect(push.hangup.reason == "operator")
+            #expect(throws: TollgateError.self) { try h.server.hangup(callID: "nope", reason: "x") }
+        }
+    }
+
+    @Test("a client that closes in the middle of a frame changes nothing and harms no one")
+    func closedMidFrame() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            // The first bytes of a 200-byte Authorize frame, then the connection closes.
+            try await pbx.sendRaw([0, 0, 0, 200, 0x08, 0x01, 0x62])
+        }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            #expect(try await pbx.hello()?.status.code == .ok)
+        }
+        #expect(await h.engine.extensionAccounts().isEmpty)
+    }
 }
