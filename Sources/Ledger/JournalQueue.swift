@@ -93,7 +93,6 @@ final class JournalQueue: Sendable {
         }
     }
 
-    var pendingCount: Int { state.withLock { $0.entries.count + $0.checkpoints.count } }
 
     /// Marks everything up to `sequence` committed and wakes its waiters.
     func committed(through sequence: UInt64) {

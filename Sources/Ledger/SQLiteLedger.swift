@@ -72,6 +72,4 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
-    /// How many entries and checkpoints wait for the next commit.
-    public var pendingCount: Int { queue.pendingCount }
 }

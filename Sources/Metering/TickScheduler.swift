@@ -23,8 +23,6 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
         wheel.withLock { $0.insert(target, at: at) }
     }
 
-    /// How many wake-ups are pending.
-    public var pendingCount: Int { wheel.withLock { $0.count } }
 
     /// Runs every wake-up due by now and returns when all of them have run.
     public func fireDue() async {

@@ -68,9 +68,7 @@ struct PBXServerRobustnessTests {
     func reconnectResync() async throws {
         let h = try await H()
         defer { h.task.cancel() }
-        try await h.engine.setUpBilled("8001", balance: Money(micros: 60_000))
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
-                                             extensions: ["8001"]))
+        try await h.billed8001(balance: 60_000)
         try await PBXTestClient.connect(port: h.port) { (first: PBXTestClient) async throws in
             _ = try await first.hello()
             _ = try await first.call(PBXServerTests.authorize("c1"))
@@ -98,9 +96,7 @@ struct PBXServerRobustnessTests {
     func abandonedCall() async throws {
         let h = try await H()
         defer { h.task.cancel() }
-        try await h.engine.setUpBilled("8001", balance: Money(micros: 10_000_000))
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
-                                             extensions: ["8001"]))
+        try await h.billed8001(balance: 10_000_000)
         try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
             _ = try await pbx.hello()
             _ = try await pbx.call(PBXServerTests.authorize("c1"))
@@ -128,9 +124,7 @@ struct PBXServerRobustnessTests {
     func operatorHangup() async throws {
         let h = try await H()
         defer { h.task.cancel() }
-        try await h.engine.setUpBilled("8001", balance: Money(micros: 10_000_000))
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
-                                             extensions: ["8001"]))
+        try await h.billed8001(balance: 10_000_000)
         try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
             _ = try await pbx.hello()
             _ = try await pbx.call(PBXServerTests.authorize("c1"))

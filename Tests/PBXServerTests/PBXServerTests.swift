@@ -30,6 +30,13 @@ struct PBXServerTests {
             port = await iterator.next() ?? 0
         }
 
+        /// Extension 8001, billed, with `balance` micro-units, on rate 1: 0.02 per 1-second unit for numbers 0….
+        func billed8001(balance: Int64) async throws {
+            try await engine.setUpBilled("8001", balance: Money(micros: balance))
+            try await engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
+                                               extensions: ["8001"]))
+        }
+
         func advance(ms: Int64) async {
             clock.advance(by: .milliseconds(ms))
             await engine.scheduler.fireDue()
@@ -64,9 +71,7 @@ struct PBXServerTests {
     func callLifecycle() async throws {
         let h = try await Harness()
         defer { h.task.cancel() }
-        try await h.engine.setUpBilled("8001", balance: Money(micros: 40_000))
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
-                                             extensions: ["8001"]))
+        try await h.billed8001(balance: 40_000)
         try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
         let hello = try #require(try await pbx.hello())
         #expect(hello.status.code == .ok && !hello.helloReply.sessionID.isEmpty)
@@ -94,9 +99,7 @@ struct PBXServerTests {
     func decisions() async throws {
         let h = try await Harness()
         defer { h.task.cancel() }
-        try await h.engine.setUpBilled("8001", balance: .zero)
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
-                                             extensions: ["8001"]))
+        try await h.billed8001(balance: 0)
         try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
         _ = try await pbx.hello()
         let denied = try #require(try await pbx.call(Self.authorize("d1")))
