@@ -4,11 +4,11 @@ import Synchronization
 final class PBXConnection: Sendable {
     let sessionID: String
     let nodeID: String
-    private let pushes: AsyncStream<[UInt8]>.Continuation
+    let pushes: PushQueue
     private let nextPushID = Atomic<UInt64>(1)
     private let closeConnection: @Sendable () -> Void
 
-    init(sessionID: String, nodeID: String, pushes: AsyncStream<[UInt8]>.Continuation,
+    init(sessionID: String, nodeID: String, pushes: PushQueue,
          close: @escaping @Sendable () -> Void) {
         self.sessionID = sessionID
         self.nodeID = nodeID
@@ -23,10 +23,7 @@ final class PBXConnection: Sendable {
     func pushID() -> UInt64 { nextPushID.wrappingAdd(1, ordering: .relaxed).oldValue }
 
     /// Queues a push; false when the PBX is not reading and its queue is full (the caller closes it).
-    func push(_ payload: [UInt8]) -> Bool {
-        if case .enqueued = pushes.yield(payload) { return true }
-        return false
-    }
+    func push(_ payload: [UInt8]) -> Bool { pushes.offer(payload) }
 }
 
 /// When a connection last delivered a whole frame, in engine milliseconds.

@@ -9,8 +9,7 @@ extension PBXServer {
     /// Runs one connection: the session protocol on its frames, requests in order, pushes from its queue.
     /// Returns the session when one was established, so its calls can be looked after once it is gone.
     func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> PBXConnection? {
-        let (pushes, pushQueue) = AsyncStream<[UInt8]>.makeStream(
-            bufferingPolicy: .bufferingOldest(configuration.maxQueuedPushes))
+        let pushQueue = PushQueue(bound: configuration.maxQueuedPushes)
         var machine = SessionStateMachine(configuration: configuration.session)
         var connection: PBXConnection?
         let activity = ConnectionActivity(now: engine.nowMillis())
@@ -19,7 +18,10 @@ extension PBXServer {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask {
-                        for await push in pushes { try await outbound.write(Self.frame(push)) }
+                        for await push in pushQueue.stream {
+                            pushQueue.taken()
+                            try await outbound.write(Self.frame(push))
+                        }
                     }
                     group.addTask { await self.watchIdle(activity, channel: channelToClose) }
                     defer {

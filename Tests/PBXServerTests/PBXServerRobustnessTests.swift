@@ -136,6 +136,47 @@ struct PBXServerRobustnessTests {
         }
     }
 
+    @Test("a PBX that stops reading: its pushes back up to the bound, then it is disconnected; others are unharmed")
+    func stopsReading() async throws {
+        let h = try await H(maxQueuedPushes: 8)
+        defer { h.task.cancel() }
+        try await h.billed8001(balance: 10_000_000)
+        try await PBXTestClient.connect(port: h.port, receiveBufferBytes: 4096) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            _ = try await pbx.call(PBXServerTests.authorize("c1"))
+            _ = try await pbx.call(PBXServerTests.answered("c1"))
+            // From here on the PBX reads nothing: NIO stops reading its socket, the kernel buffers fill, the
+            // server's writer blocks and its push queue reaches the bound. Bounded: 2,000,000 pushes at most.
+            var refusal: TollgateError?
+            var pushed = 0
+            for attempt in 1...2_000_000 {
+                do throws(TollgateError) {
+                    try h.server.hangup(callID: "c1", reason: "operator")
+                } catch {
+                    refusal = error
+                    pushed = attempt - 1
+                    break
+                }
+                // While the socket takes them, the writer drains the queue; once it blocks, the queue fills.
+                let queue = try #require(h.server.routing.owner(of: "c1")?.pushes)
+                for _ in 0..<1_000 where queue.depth > 0 { await Task.yield() }
+            }
+            #expect(refusal?.code == .unavailable)
+            // Far more than the queue's bound went out before the socket backed up.
+            #expect(pushed > 8 * 10)
+            // The connection was closed: reading now drains what was buffered and then ends.
+            var drained = 0
+            while try await pbx.next() != nil { drained += 1 }
+            #expect(drained > 8)
+        }
+        // Another PBX is served as usual, and the call waits for a resync rather than being lost.
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            #expect(try await pbx.hello()?.status.code == .ok)
+            #expect(try await pbx.call(.heartbeat(Tollgate_Pbx_V1_HeartbeatRequest()))?.status.code == .ok)
+        }
+        #expect(h.engine.isLive(callID: "c1"))
+    }
+
     @Test("a client that closes in the middle of a frame changes nothing and harms no one")
     func closedMidFrame() async throws {
         let h = try await H()

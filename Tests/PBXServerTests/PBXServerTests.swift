@@ -19,10 +19,10 @@ struct PBXServerTests {
         let task: Task<Void, any Error>
         let port: Int
 
-        init() async throws {
+        init(maxQueuedPushes: Int = 10_000) async throws {
             engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal)
             let server = PBXServer(engine: engine, configuration: .init(
-                port: 0, session: .init(secret: "s3cret", serverVersion: "test")))
+                port: 0, session: .init(secret: "s3cret", serverVersion: "test"), maxQueuedPushes: maxQueuedPushes))
             self.server = server
             let (ports, bound) = AsyncStream<Int>.makeStream()
             task = Task { try await server.run { bound.yield($0) } }

@@ -17,8 +17,14 @@ final class PBXTestClient {
     }
 
     /// Connects, runs `body` with the client, and closes the connection.
-    static func connect<T: Sendable>(port: Int, _ body: (PBXTestClient) async throws -> T) async throws -> T {
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+    /// `receiveBufferBytes` shrinks the socket's receive buffer, so a client that stops reading backs up fast.
+    static func connect<T: Sendable>(port: Int, receiveBufferBytes: Int? = nil,
+                                     _ body: (PBXTestClient) async throws -> T) async throws -> T {
+        var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+        if let receiveBufferBytes {
+            bootstrap = bootstrap.channelOption(.socketOption(.so_rcvbuf), value: SocketOptionValue(receiveBufferBytes))
+        }
+        let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
