@@ -8,7 +8,7 @@ import PBXWire
 extension PBXServer {
     /// Runs one connection: the session protocol on its frames, requests in order, pushes from its queue.
     /// Returns the session when one was established, so its calls can be looked after once it is gone.
-    func serve(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async -> PBXConnection? {
+    func serve(_ channel: NIOAsyncChannel<InboundEnvelope, ByteBuffer>) async -> PBXConnection? {
         let pushQueue = PushQueue(bound: configuration.maxQueuedPushes)
         var machine = SessionStateMachine(configuration: configuration.session)
         var connection: PBXConnection?

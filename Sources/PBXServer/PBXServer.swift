@@ -55,9 +55,9 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)))
-                    return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    try channel.pipeline.syncOperations.addHandlers(
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)), EnvelopeDecoder())
+                    return try NIOAsyncChannel<InboundEnvelope, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
         onBound(server.channel.localAddress?.port ?? configuration.port)

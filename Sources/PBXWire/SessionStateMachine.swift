@@ -1,6 +1,5 @@
 import BillingCore
 public import NIOCore
-import SwiftProtobuf
 
 /// One PBX connection's protocol logic, without I/O: the handshake, then request decoding.
 ///
@@ -57,11 +56,15 @@ public struct SessionStateMachine: Sendable {
     public mutating func received(_ payload: ByteBuffer, nowMillis: Int64, sessionID: @autoclosure () -> String)
         -> Action
     {
+        received(InboundEnvelope(payload: payload), nowMillis: nowMillis, sessionID: sessionID())
+    }
+
+    /// Handles one frame already decoded (on the event loop, by `EnvelopeDecoder`).
+    public mutating func received(_ frame: InboundEnvelope, nowMillis: Int64, sessionID: @autoclosure () -> String)
+        -> Action
+    {
         guard state != .closed else { return .none }
-        let envelope: Tollgate_Pbx_V1_Envelope
-        do {
-            envelope = try Tollgate_Pbx_V1_Envelope(serializedBytes: Array(payload.readableBytesView))
-        } catch {
+        guard let envelope = frame.envelope else {
             return close(WireReplies.ack(correlationID: 0, status: .invalid("frame is not a valid Envelope")))
         }
         let id = envelope.correlationID

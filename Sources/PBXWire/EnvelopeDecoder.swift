@@ -1,0 +1,29 @@
+public import NIOCore
+import SwiftProtobuf
+
+/// One frame after protobuf decoding: the envelope, or nil when the bytes are not a valid envelope (the session
+/// refuses it and closes).
+public struct InboundEnvelope: Sendable {
+    var envelope: Tollgate_Pbx_V1_Envelope?
+
+    init(_ envelope: Tollgate_Pbx_V1_Envelope?) { self.envelope = envelope }
+
+    /// Decodes a frame's payload.
+    public init(payload: ByteBuffer) {
+        envelope = try? Tollgate_Pbx_V1_Envelope(serializedBytes: Array(payload.readableBytesView))
+    }
+}
+
+/// Decodes each frame's protobuf envelope on the event loop, so connection tasks receive ready messages and
+/// only hop to the engine's actors.
+public final class EnvelopeDecoder: ChannelInboundHandler, Sendable {
+    public typealias InboundIn = ByteBuffer
+    public typealias InboundOut = InboundEnvelope
+
+    public init() {}
+
+    public func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let frame = unwrapInboundIn(data)
+        context.fireChannelRead(wrapInboundOut(InboundEnvelope(payload: frame)))
+    }
+}
