@@ -105,6 +105,20 @@ enum LedgerSchema {
                 );
                 """)
         }
+        migrator.registerMigration("v2-admin-users") { db in
+            // Billing users and the PBX administrator. Kept in the billing database: a reset of billing data
+            // removes billing users, while the license lives in its own file and survives.
+            try db.execute(sql: """
+                CREATE TABLE users (
+                    name TEXT PRIMARY KEY NOT NULL,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'billing')),
+                    password_hash TEXT NOT NULL,
+                    created_at INTEGER NOT NULL,
+                    password_changed_at INTEGER NOT NULL
+                );
+                CREATE INDEX calls_by_extension_time ON calls(extension_number, authorized_at);
+                """)
+        }
         return migrator
     }
 }

@@ -97,6 +97,12 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         return outcome
     }
 
+    /// How many calls are live (authorized, answered or cut, not yet ended); cheap, for metrics.
+    public var liveCallCount: Int { registry.withLock { $0.callOwners.count } }
+
+    /// How many extensions the engine knows; cheap, for metrics.
+    public var extensionCount: Int { registry.withLock { $0.accounts.count } }
+
     /// Whether a call is live in the engine (authorized, answered or cut, not yet ended).
     public func isLive(callID: String) -> Bool { registry.withLock { $0.callOwners[callID] != nil } }
 

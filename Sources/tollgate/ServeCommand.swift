@@ -1,3 +1,4 @@
+import AdminAPI
 import ArgumentParser
 import Foundation
 import Ledger
@@ -11,7 +12,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the billing engine and the PBX socket server.")
 
-    @Option(help: "A JSON config file (env TOLLGATE_CONFIG): dataDir, pbxListen, pbxSecretFile, resyncGraceSeconds, heartbeatIntervalMs, maxFrameBytes.")
+    @Option(help: "A JSON config file (env TOLLGATE_CONFIG): dataDir, pbxListen, pbxSecretFile, resyncGraceSeconds, heartbeatIntervalMs, maxFrameBytes, httpListen, licenseDir.")
     var config: String?
     @Option(name: .customLong("data-dir"), help: "Where the ledger lives (env TOLLGATE_DATA_DIR; default ./tollgate-data).")
     var dataDirectory: String?
@@ -21,6 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
     var pbxSecretFile: String?
     @Option(name: .customLong("resync-grace"), help: "Seconds a restarted engine waits for PBXs to claim open calls (default 120).")
     var resyncGrace: Int?
+    @Option(name: .customLong("http-listen"), help: "HOST:PORT for the admin HTTP API (env TOLLGATE_HTTP_LISTEN; default 127.0.0.1:8080).")
+    var httpListen: String?
+    @Option(name: .customLong("license-dir"), help: "Where the license is kept, apart from billing data (env TOLLGATE_LICENSE_DIR; default DATA_DIR/license).")
+    var licenseDirectory: String?
     @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
     var insecureDev = false
 
@@ -39,7 +44,8 @@ struct ServeCommand: AsyncParsableCommand {
         do {
             settings = try ServeSettings.resolve(
                 flags: .init(dataDirectory: dataDirectory, pbxListen: pbxListen, pbxSecretFile: pbxSecretFile,
-                             insecureDev: insecureDev, resyncGraceSeconds: resyncGrace),
+                             insecureDev: insecureDev, resyncGraceSeconds: resyncGrace,
+                             httpListen: httpListen, licenseDirectory: licenseDirectory),
                 environment: environment, file: file,
                 readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
         } catch let problem as ServeSettings.Problem {
@@ -56,17 +62,30 @@ struct ServeCommand: AsyncParsableCommand {
                            heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
                            maxFrameBytes: settings.maxFrameBytes),
             resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
+        let dataURL = URL(fileURLWithPath: settings.dataDirectory)
+        let api = try await AdminAPI(
+            engine: engine, ledger: ledger,
+            configuration: .init(
+                host: settings.httpHost, port: settings.httpPort,
+                licenseDirectory: settings.licenseDirectory ?? dataURL.appendingPathComponent("license").path,
+                vendorPublicKey: settings.vendorPublicKey ?? AdminAPI<ContinuousClock>.defaultVendorPublicKey,
+                bcryptCost: settings.bcryptCost, version: Tollgate.version,
+                initialAdminPassword: settings.initialAdminPassword,
+                initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
+            hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: LedgerService(ledger: ledger)),
                 .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
                                              logger: logger)),
                 .init(service: PBXService(server: server)),
+                .init(service: AdminAPIService(api: api)),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         logger.info("serving", metadata: [
             "data": "\(settings.dataDirectory)", "pbx": "\(settings.pbxHost):\(settings.pbxPort)",
+            "http": "\(settings.httpHost):\(settings.httpPort)",
         ])
         try await group.run()
         let problems = try await ledger.verify()

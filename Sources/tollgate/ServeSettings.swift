@@ -11,6 +11,15 @@ struct ServeSettings: Equatable {
     var resyncGraceSeconds = 120
     var heartbeatIntervalMillis: UInt32 = 10_000
     var maxFrameBytes = 65_536
+    var httpHost = "127.0.0.1"
+    var httpPort = 8080
+    /// Where the license lives; outside the billing database (default: DATA_DIR/license).
+    var licenseDirectory: String?
+    /// The vendor's license-signing public key (base64), when not the built-in one.
+    var vendorPublicKey: String?
+    /// The administrator's password for a new installation (else generated into DATA_DIR/initial-admin-password).
+    var initialAdminPassword: String?
+    var bcryptCost: UInt8 = 12
 
     /// What a `--config` JSON file may set.
     struct File: Decodable {
@@ -20,6 +29,8 @@ struct ServeSettings: Equatable {
         var resyncGraceSeconds: Int?
         var heartbeatIntervalMs: UInt32?
         var maxFrameBytes: Int?
+        var httpListen: String?
+        var licenseDir: String?
     }
 
     /// What the command line set.
@@ -29,6 +40,8 @@ struct ServeSettings: Equatable {
         var pbxSecretFile: String?
         var insecureDev = false
         var resyncGraceSeconds: Int?
+        var httpListen: String?
+        var licenseDirectory: String?
     }
 
     struct Problem: Error, CustomStringConvertible, Equatable {
@@ -62,6 +75,18 @@ struct ServeSettings: Equatable {
                 throw Problem(description: "maxFrameBytes must be 1024 to 16777216")
             }
             settings.maxFrameBytes = maxFrame
+        }
+        if let listen = flags.httpListen ?? environment["TOLLGATE_HTTP_LISTEN"] ?? file?.httpListen {
+            (settings.httpHost, settings.httpPort) = try parseListen(listen)
+        }
+        settings.licenseDirectory = flags.licenseDirectory ?? environment["TOLLGATE_LICENSE_DIR"] ?? file?.licenseDir
+        settings.vendorPublicKey = environment["TOLLGATE_LICENSE_PUBLIC_KEY"]
+        settings.initialAdminPassword = environment["TOLLGATE_ADMIN_PASSWORD"]
+        if let cost = environment["TOLLGATE_BCRYPT_COST"] {
+            guard let value = UInt8(cost), (4...31).contains(value) else {
+                throw Problem(description: "TOLLGATE_BCRYPT_COST must be 4 to 31")
+            }
+            settings.bcryptCost = value
         }
         settings.insecureDev = flags.insecureDev
         var secret: String?

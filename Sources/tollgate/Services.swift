@@ -1,3 +1,4 @@
+import AdminAPI
 import Ledger
 import Logging
 import Metering
@@ -49,5 +50,14 @@ struct PBXService<C: Clock>: Service where C.Duration == Duration {
 
     func run() async throws {
         try? await cancelWhenGracefulShutdown { try await server.run() }
+    }
+}
+
+/// The admin HTTP API as a service.
+struct AdminAPIService<C: Clock>: Service where C.Duration == Duration {
+    let api: AdminAPI<C>
+
+    func run() async throws {
+        try? await cancelWhenGracefulShutdown { try await api.run() }
     }
 }

@@ -7,7 +7,12 @@ struct Tollgate: AsyncParsableCommand {
         commandName: "tollgate",
         abstract: "Real-time call billing for IP PBXs.",
         version: Tollgate.version,
-        subcommands: [ServeCommand.self, DemoCommand.self, VerifyCommand.self, SeedCommand.self],
+        subcommands: [
+            ServeCommand.self, DemoCommand.self, VerifyCommand.self, SeedCommand.self,
+            LoginCommand.self, LogoutCommand.self, ExtensionCommand.self, RechargeCommand.self, RateCommand.self,
+            CallsCommand.self, StatsCommand.self, SettingsCommand.self, LiveCommand.self, BillingCommand.self,
+            LicenseCommand.self, UserCommand.self,
+        ],
         defaultSubcommand: nil)
 
     /// The software version reported to PBXs and by `--version`.

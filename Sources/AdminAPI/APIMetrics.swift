@@ -1,0 +1,53 @@
+import Prometheus
+
+/// The Prometheus registry behind `/metrics`: the API's own counters, and the engine's figures read at each
+/// scrape (no global metrics system, so several engines can live in one test process).
+final class APIMetrics: Sendable {
+    let registry = PrometheusCollectorRegistry()
+    let loginFailures: Counter
+    let recharges: Counter
+    private let liveCalls: Gauge
+    private let extensions: Gauge
+    private let wakes: Gauge
+    private let latenessP50: Gauge
+    private let latenessP99: Gauge
+    private let latenessMax: Gauge
+    private let batches: Gauge
+    private let entries: Gauge
+    private let checkpoints: Gauge
+    private let commitSeconds: Gauge
+
+    init() {
+        loginFailures = registry.makeCounter(descriptor: .init(namespace: "tollgate", metricName: "login_failures", unitName: "total", helpText: "Failed sign-ins."))
+        recharges = registry.makeCounter(descriptor: .init(namespace: "tollgate", metricName: "api_recharges", unitName: "total", helpText: "Recharges made through the API."))
+        liveCalls = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "live_calls", unitName: "", helpText: "Calls authorized and not yet ended."))
+        extensions = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "extensions", unitName: "", helpText: "Extensions known to the engine."))
+        wakes = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_wakes", unitName: "total", helpText: "Extension wake-ups run by the tick scheduler."))
+        latenessP50 = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_p50", unitName: "seconds", helpText: "Median tick lateness."))
+        latenessP99 = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_p99", unitName: "seconds", helpText: "99th percentile tick lateness."))
+        latenessMax = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_max", unitName: "seconds", helpText: "Largest tick lateness."))
+        batches = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_batches", unitName: "total", helpText: "Ledger transactions committed."))
+        entries = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_entries", unitName: "total", helpText: "Journal entries committed."))
+        checkpoints = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_checkpoints", unitName: "total", helpText: "Live-state checkpoints committed."))
+        commitSeconds = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_commit_seconds", unitName: "total", helpText: "Time spent committing."))
+    }
+
+    /// The exposition text, with the engine's figures as of now.
+    func render<C: Clock>(_ api: AdminAPI<C>) async -> String {
+        liveCalls.set(Int64(api.engine.liveCallCount))
+        extensions.set(Int64(api.engine.extensionCount))
+        let ticks = api.engine.scheduler.stats.snapshot()
+        wakes.set(ticks.wakes)
+        latenessP50.set(Double(ticks.latenessP50Micros) / 1_000_000)
+        latenessP99.set(Double(ticks.latenessP99Micros) / 1_000_000)
+        latenessMax.set(Double(ticks.latenessMaxMicros) / 1_000_000)
+        let writer = await api.ledger.writerStats
+        batches.set(writer.batches)
+        entries.set(writer.entries)
+        checkpoints.set(writer.checkpoints)
+        commitSeconds.set(Double(writer.commitMicros) / 1_000_000)
+        var buffer: [UInt8] = []
+        registry.emit(into: &buffer)
+        return String(decoding: buffer, as: UTF8.self)
+    }
+}

@@ -1,0 +1,65 @@
+import BillingCore
+import Hummingbird
+
+/// One cell of an exported table.
+enum ExportCell: Sendable, Hashable {
+    case text(String)
+    case integer(Int64)
+    /// Written as an exact decimal number, never through floating point.
+    case money(Money)
+}
+
+/// CSV and XLSX downloads of the call log and the recharge history.
+enum Exports {
+    /// The most rows one download holds (an XLSX sheet holds 1,048,576).
+    static let maxRows = 1_000_000
+
+    static let callHeader = ["Time", "Extension", "User", "Dialled", "Rate prefix", "Answered", "Ended",
+                             "Billable seconds", "Cost", "Result", "Reason", "Balance after", "Call id"]
+    static let rechargeHeader = ["Time", "Extension", "User", "Kind", "Balance before", "Amount", "Balance after",
+                                 "Operator", "Note"]
+
+    static func response(format: String, name: String, header: [String], rows: [[ExportCell]]) throws -> Response {
+        switch format {
+        case "csv":
+            return .download(Array(CSVWriter.document(header: header, rows: rows).utf8),
+                             contentType: "text/csv; charset=utf-8", fileName: "\(name).csv")
+        case "xlsx":
+            return .download(try XLSXWriter.workbook(sheetName: name, header: header, rows: rows),
+                             contentType: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                             fileName: "\(name).xlsx")
+        default:
+            throw APIError.invalid("format must be json, csv or xlsx", field: "format")
+        }
+    }
+}
+
+/// RFC 4180 CSV text.
+enum CSVWriter {
+    static func document(header: [String], rows: [[ExportCell]]) -> String {
+        var out = line(header)
+        for row in rows {
+            out += line(row.map { cell in
+                switch cell {
+                case .text(let text): text
+                case .integer(let value): String(value)
+                case .money(let money): money.decimalString
+                }
+            })
+        }
+        return out
+    }
+
+    static func line(_ fields: [String]) -> String { fields.map(escape).joined(separator: ",") + "\r\n" }
+
+    /// Quotes fields that need it; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it as
+    /// a formula (CSV injection) — except for numbers such as -1.50.
+    static func escape(_ field: String) -> String {
+        var value = field
+        if let first = value.first, "=+-@".contains(first), (try? Money(parsing: value)) == nil {
+            value = "'" + value
+        }
+        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
+        return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+}

@@ -1,0 +1,130 @@
+import BillingCore
+import Foundation
+import Hummingbird
+
+/// Largest JSON body the API reads: a bulk edit of 10,000 extensions fits, a flood does not.
+let maxJSONBodyBytes = 4 << 20
+
+extension Response {
+    /// A JSON response with sorted keys.
+    static func json(_ value: some Encodable, status: HTTPResponse.Status = .ok) throws -> Response {
+        let data = try JSONEncoder.api.encode(value)
+        return Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                        body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    /// A file download.
+    static func download(_ bytes: [UInt8], contentType: String, fileName: String) -> Response {
+        var headers = HTTPFields()
+        headers[.contentType] = contentType
+        headers[.contentDisposition] = "attachment; filename=\"\(fileName)\""
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: bytes)))
+    }
+}
+
+extension Request {
+    /// Decodes a JSON body; malformed JSON and wrong types are a 400 naming the field.
+    func decodeJSON<T: Decodable>(_ type: T.Type) async throws -> T {
+        var copy = self
+        let buffer: ByteBuffer
+        do {
+            buffer = try await copy.collectBody(upTo: maxJSONBodyBytes)
+        } catch {
+            throw APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is over \(maxJSONBodyBytes) bytes")
+        }
+        guard buffer.readableBytes > 0 else { throw APIError.invalid("a JSON body is required") }
+        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+    }
+
+    /// The raw body, up to `limit` bytes.
+    func bodyBytes(limit: Int) async throws -> [UInt8] {
+        var copy = self
+        do {
+            return Array(try await copy.collectBody(upTo: limit).readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is over \(limit) bytes")
+        }
+    }
+
+    /// A query parameter, if present and not empty.
+    func query(_ name: String) -> String? {
+        guard let value = uri.queryParameters.get(name), !value.isEmpty else { return nil }
+        return value
+    }
+
+    /// An integer query parameter within a range.
+    func query(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws -> Int {
+        guard let text = query(name) else { return fallback }
+        guard let value = Int(text), range.contains(value) else {
+            throw APIError.invalid("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)",
+                                   field: name)
+        }
+        return value
+    }
+
+    /// A boolean query parameter (`true`/`false`).
+    func queryBool(_ name: String) throws -> Bool? {
+        guard let text = query(name) else { return nil }
+        switch text {
+        case "true", "1": return true
+        case "false", "0": return false
+        default: throw APIError.invalid("\(name) must be true or false", field: name)
+        }
+    }
+
+    /// A time query parameter: ms since the epoch, or an ISO 8601 date or date-time.
+    func queryTime(_ name: String) throws -> Int64? {
+        guard let text = query(name) else { return nil }
+        guard let millis = APITime.parse(text) else {
+            throw APIError.invalid("\(name) must be ms since the epoch or an ISO 8601 time", field: name)
+        }
+        return millis
+    }
+}
+
+/// Money in JSON: a decimal string with at most six decimals ("12.50"), never a float.
+struct MoneyText: Codable, Sendable, Hashable {
+    var money: Money
+
+    init(_ money: Money) { self.money = money }
+
+    init(from decoder: any Decoder) throws {
+        let container = try decoder.singleValueContainer()
+        guard let text = try? container.decode(String.self) else {
+            throw DecodingError.typeMismatch(String.self, .init(
+                codingPath: decoder.codingPath,
+                debugDescription: "money is a decimal string such as \"12.50\", never a JSON number"))
+        }
+        do {
+            money = try Money(parsing: text)
+        } catch {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\(error)"))
+        }
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(money.decimalString)
+    }
+}
+
+/// Times in the API: ms since the Unix epoch in JSON; ISO 8601 accepted in queries.
+enum APITime {
+    static func parse(_ text: String) -> Int64? {
+        if let millis = Int64(text), millis >= 0, millis < 32_503_680_000_000 { return millis }
+        let withTime = ISO8601DateFormatter()
+        if let date = withTime.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        let dateOnly = ISO8601DateFormatter()
+        dateOnly.formatOptions = [.withFullDate]
+        if let date = dateOnly.date(from: text) { return Int64(date.timeIntervalSince1970 * 1000) }
+        return nil
+    }
+
+    /// ISO 8601 in a time zone, for exports.
+    static func format(_ millis: Int64, in zone: TimeZone) -> String {
+        let formatter = ISO8601DateFormatter()
+        formatter.timeZone = zone
+        formatter.formatOptions = [.withFullDate, .withTime, .withColonSeparatorInTime, .withSpaceBetweenDateAndTime]
+        return formatter.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+}
