@@ -169,6 +169,13 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .testTarget(
+            name: "AdminAPITests",
+            dependencies: [
+                "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
             name: "tollgateTests",
             dependencies: [
                 "tollgate", "Ledger", "TestSupport",

@@ -58,8 +58,7 @@ public final class AdminAPI<C: Clock>: Sendable where C.Duration == Duration {
     /// Pushes an operator hang-up to the PBX owning a call.
     let hangup: @Sendable (_ callID: String, _ reason: String) throws -> Void
 
-    /// Opens the API over a running engine and its ledger: loads activation state, creates the administrator
-    /// on a new installation, and on a new installation leaves billing off until it is activated.
+    /// Opens the API over an engine and its ledger, reading the activation state (nothing is written here).
     public init(engine: MeteringEngine<C>, ledger: SQLiteLedger, configuration: Configuration,
                 hangup: @escaping @Sendable (String, String) throws -> Void,
                 logger: Logger = Logger(label: "tollgate.api")) async throws {
@@ -73,22 +72,30 @@ public final class AdminAPI<C: Clock>: Sendable where C.Duration == Duration {
         activation = try Activation(licenseDirectory: configuration.licenseDirectory,
                                     vendorPublicKey: configuration.vendorPublicKey, activatedAt: activatedAt)
         metrics = APIMetrics()
-        if activatedAt == nil {
-            if settings[SettingKey.policy] == nil {
-                // A new installation: billing stays off until the administrator activates it.
+        hasStoredPolicy = settings[SettingKey.policy] != nil
+    }
+
+    private let hasStoredPolicy: Bool
+
+    /// Commits what a start may need (it needs the ledger's writer running): on a new installation billing
+    /// stays off until the administrator activates it; a ledger where billing was already on (an upgrade, a
+    /// seeded ledger) counts as activated now; the administrator is created if there is none.
+    public func prepare() async throws {
+        if activation.activatedAt == nil {
+            if !hasStoredPolicy {
                 var policy = engine.policy
                 policy.billingActive = false
                 try await engine.setPolicy(policy)
             } else if engine.policy.billingActive {
-                // Billing was already on (an upgrade, or a seeded ledger): that was its activation.
                 try await recordActivation()
             }
         }
         try await ensureAdministrator()
     }
 
-    /// Binds, reports the bound port, and serves until cancelled or shut down gracefully.
+    /// Prepares (see ``prepare()``), binds, reports the bound port, and serves until cancelled.
     public func run(onBound: @escaping @Sendable (Int) -> Void = { _ in }) async throws {
+        try await prepare()
         let app = Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port),

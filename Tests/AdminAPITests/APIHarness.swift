@@ -1,0 +1,101 @@
+import AdminAPI
+import AdminClient
+import BillingCore
+import Foundation
+import Ledger
+import Metering
+import Synchronization
+import TestSupport
+import Testing
+
+let t0: Int64 = 1_700_000_000_000
+let adminPassword = "admin-password-1"
+/// A vendor key pair made for the tests; the server trusts its public half.
+let vendorKeys = License.makeVendorKeys()
+
+/// `tollgate serve`'s API over a real SQLite file and a real loopback HTTP connection, on a manual clock.
+final class APIHarness: Sendable {
+    let directory: TemporaryDirectory
+    let clock = ManualClock()
+    let ledger: SQLiteLedger
+    let engine: MeteringEngine<ManualClock>
+    let api: AdminAPI<ManualClock>
+    let port: Int
+    let hangups = HangupRecorder()
+    private let tasks: [Task<Void, any Error>]
+
+    init(directory: TemporaryDirectory? = nil) async throws {
+        let directory = try directory ?? TemporaryDirectory("api")
+        self.directory = directory
+        let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"))
+        self.ledger = ledger
+        let writer = Task<Void, any Error> { await ledger.run() }
+        engine = try await ledger.makeEngine(clock: clock, originEpochMillis: t0)
+        let hangups = hangups
+        let engine = engine
+        api = try await AdminAPI(
+            engine: engine, ledger: ledger,
+            configuration: .init(port: 0, licenseDirectory: directory.file("license"),
+                                 vendorPublicKey: vendorKeys.publicKey, bcryptCost: 4, version: "test",
+                                 initialAdminPassword: adminPassword,
+                                 initialPasswordFile: directory.file("initial-admin-password")),
+            hangup: { callID, _ in
+                guard engine.isLive(callID: callID) else {
+                    throw TollgateError(.notFound, "no live call", field: "callId")
+                }
+                hangups.calls.withLock { $0.append(callID) }
+            })
+        let (ports, bound) = AsyncStream<Int>.makeStream()
+        let api = api
+        let server = Task<Void, any Error> { try await api.run { bound.yield($0) } }
+        var iterator = ports.makeAsyncIterator()
+        port = await iterator.next() ?? 0
+        tasks = [writer, server]
+    }
+
+    func client(_ token: String? = nil) -> AdminHTTPClient { AdminHTTPClient(host: "127.0.0.1", port: port, token: token) }
+
+    func stop() async throws {
+        tasks[1].cancel()
+        try await ledger.close()
+        _ = try? await tasks[0].value
+    }
+
+    func advance(ms: Int64) async {
+        clock.advance(by: .milliseconds(ms))
+        await engine.scheduler.fireDue()
+    }
+
+    /// Signs in; returns the token (nil when refused).
+    func login(_ user: String, _ password: String) async throws -> String? {
+        let reply = try await client().send("POST", "/api/v1/auth/login", body: json(["user": user, "password": password]))
+        return reply.status == 200 ? try object(reply)["token"] as? String : nil
+    }
+
+    /// Activates billing as the administrator, creates a billing user and signs it in.
+    func billingUser() async throws -> (admin: String, token: String, name: String, password: String) {
+        let admin = try #require(try await login("admin", adminPassword))
+        _ = try await client(admin).send("PUT", "/api/v1/admin/billing", body: json(["enabled": true]))
+        let created = try object(try await client(admin).send("POST", "/api/v1/admin/users"))
+        let name = try #require(created["name"] as? String)
+        let password = try #require(created["password"] as? String)
+        let token = try #require(try await login(name, password))
+        return (admin, token, name, password)
+    }
+}
+
+func json(_ value: Any) -> [UInt8] { Array(try! JSONSerialization.data(withJSONObject: value)) }
+
+func object(_ reply: HTTPReply) throws -> [String: Any] {
+    try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [String: Any], "\(reply.status) \(reply.text)")
+}
+
+func list(_ reply: HTTPReply) throws -> [[String: Any]] {
+    try #require(try JSONSerialization.jsonObject(with: Data(reply.body)) as? [[String: Any]], "\(reply.status) \(reply.text)")
+}
+
+
+/// The operator hang-ups the API asked the PBX side for.
+final class HangupRecorder: Sendable {
+    let calls = Mutex<[String]>([])
+}
