@@ -3,6 +3,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-system-packages.sh
+./scripts/install-python-packages.sh
 log=$(mktemp)
 swift build --build-tests 2>&1 | tee "$log"
 # Dependencies' warnings are theirs; ours fail the build.
@@ -16,4 +17,6 @@ fi
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
 # The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
 LoadTests/cclient/run-tests.sh .build/debug/tollgate
+# The live admin API against docs/openapi.yaml: every operation played, every JSON reply validated.
+python3 scripts/check-openapi.py .build/debug/tollgate
 swift test --skip-build --parallel

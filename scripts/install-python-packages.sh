@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Installs the Python packages the API tests use (openpyxl reads our XLSX; the OpenAPI check validates replies),
+# when they are missing.
+set -euo pipefail
+if ! python3 -c "import openpyxl, yaml, jsonschema, referencing, openapi_spec_validator" 2>/dev/null; then
+    echo "installing Python packages: openpyxl pyyaml jsonschema openapi-spec-validator"
+    python3 -m pip install --quiet --disable-pip-version-check openpyxl pyyaml jsonschema openapi-spec-validator
+fi
