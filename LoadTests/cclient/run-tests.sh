@@ -15,7 +15,7 @@ cleanup() {
 }
 trap cleanup EXIT
 "$tollgate" seed --data-dir "$data" >/dev/null
-TOLLGATE_PBX_SECRET="$secret" "$tollgate" serve --data-dir "$data" --pbx-listen "127.0.0.1:$port" \
+TOLLGATE_PBX_SECRET="$secret" "$tollgate" serve --data-dir "$data" --pbx-listen "127.0.0.1:$port" --http-listen 127.0.0.1:0 \
     >"$data/serve.log" 2>&1 &
 serve_pid=$!
 for _ in $(seq 1 100); do
