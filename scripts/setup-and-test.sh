@@ -19,4 +19,6 @@ fi
 LoadTests/cclient/run-tests.sh .build/debug/tollgate
 # The live admin API against docs/openapi.yaml: every operation played, every JSON reply validated.
 python3 scripts/check-openapi.py .build/debug/tollgate
+# The admin CLI's commands and exit codes against a real `serve`.
+./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel
