@@ -164,9 +164,14 @@ struct PBXServerRobustnessTests {
             #expect(refusal?.code == .unavailable)
             // Far more than the queue's bound went out before the socket backed up.
             #expect(pushed > 8 * 10)
-            // The connection was closed: reading now drains what was buffered and then ends.
+            // The connection was closed: reading now drains what was buffered and then ends, possibly in the
+            // middle of a frame (the close can cut a write the PBX never made room for).
             var drained = 0
-            while try await pbx.next() != nil { drained += 1 }
+            do {
+                while try await pbx.next() != nil { drained += 1 }
+            } catch let error as FrameError {
+                guard case .truncated = error else { throw error }
+            }
             #expect(drained > 8)
         }
         // Another PBX is served as usual, and the call waits for a resync rather than being lost.
