@@ -172,6 +172,9 @@ let package = Package(
             name: "AdminAPITests",
             dependencies: [
                 "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
+                "PBXServer", "PBXWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: strictSettings
         ),

@@ -2,7 +2,8 @@
 # Installs the Debian packages Tollgate builds against, when they are missing.
 set -euo pipefail
 needed=()
-for package in libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc; do
+# libreoffice-calc-nogui: the tests open the XLSX exports with LibreOffice, as billing managers do.
+for package in libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc libreoffice-calc-nogui; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 if [ "${#needed[@]}" -gt 0 ]; then
@@ -10,6 +11,6 @@ if [ "${#needed[@]}" -gt 0 ]; then
     SUDO=""
     [ "$(id -u)" -ne 0 ] && SUDO="sudo"
     $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${needed[@]}"
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${needed[@]}"
 fi
 command -v swift >/dev/null || { echo "swift 6.1 or later must be on PATH (e.g. /opt/swift/usr/bin)"; exit 1; }

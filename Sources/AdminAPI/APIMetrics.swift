@@ -1,3 +1,4 @@
+import Metering
 import Prometheus
 
 /// The Prometheus registry behind `/metrics`: the API's own counters, and the engine's figures read at each
@@ -16,6 +17,7 @@ final class APIMetrics: Sendable {
     private let entries: Gauge
     private let checkpoints: Gauge
     private let commitSeconds: Gauge
+    private let engineGauges: [(Gauge, @Sendable (EngineStats.Snapshot) -> Double)]
 
     init() {
         loginFailures = registry.makeCounter(descriptor: .init(namespace: "tollgate", metricName: "login_failures", unitName: "total", helpText: "Failed sign-ins."))
@@ -30,7 +32,33 @@ final class APIMetrics: Sendable {
         entries = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_entries", unitName: "total", helpText: "Journal entries committed."))
         checkpoints = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_checkpoints", unitName: "total", helpText: "Live-state checkpoints committed."))
         commitSeconds = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_commit_seconds", unitName: "total", helpText: "Time spent committing."))
+        let registry = self.registry
+        engineGauges = Self.engineFigures.map { figure in
+            (registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: figure.name, unitName: figure.unit, helpText: figure.help)), figure.read)
+        }
     }
+
+    private struct EngineFigure {
+        var name: String
+        var unit: String
+        var help: String
+        var read: @Sendable (EngineStats.Snapshot) -> Double
+    }
+
+    private static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
+
+    private static let engineFigures: [EngineFigure] = [
+        .init(name: "authorizations_allowed", unit: "total", help: "Calls authorized.") { Double($0.authorizationsAllowed) },
+        .init(name: "authorizations_denied", unit: "total", help: "Calls refused.") { Double($0.authorizationsDenied) },
+        .init(name: "cutoffs", unit: "total", help: "Cutoffs sent to PBXs.") { Double($0.cutoffs) },
+        .init(name: "warnings", unit: "total", help: "Low-balance warnings sent to PBXs.") { Double($0.warnings) },
+        .init(name: "authorize_latency_p50", unit: "seconds", help: "Median time to decide an authorization.") { seconds($0.authorizeLatency.p50Micros) },
+        .init(name: "authorize_latency_p99", unit: "seconds", help: "99th percentile time to decide an authorization.") { seconds($0.authorizeLatency.p99Micros) },
+        .init(name: "authorize_latency_max", unit: "seconds", help: "Longest time to decide an authorization.") { seconds($0.authorizeLatency.maxMicros) },
+        .init(name: "cutoff_lateness_p50", unit: "seconds", help: "Median delay from a cutoff's exact boundary to its emission.") { seconds($0.cutoffLateness.p50Micros) },
+        .init(name: "cutoff_lateness_p99", unit: "seconds", help: "99th percentile delay from a cutoff's exact boundary to its emission.") { seconds($0.cutoffLateness.p99Micros) },
+        .init(name: "cutoff_lateness_max", unit: "seconds", help: "Longest delay from a cutoff's exact boundary to its emission.") { seconds($0.cutoffLateness.maxMicros) },
+    ]
 
     /// The exposition text, with the engine's figures as of now.
     func render<C: Clock>(_ api: AdminAPI<C>) async -> String {
@@ -41,6 +69,8 @@ final class APIMetrics: Sendable {
         latenessP50.set(Double(ticks.latenessP50Micros) / 1_000_000)
         latenessP99.set(Double(ticks.latenessP99Micros) / 1_000_000)
         latenessMax.set(Double(ticks.latenessMaxMicros) / 1_000_000)
+        let engine = api.engine.stats.snapshot()
+        for (gauge, read) in engineGauges { gauge.set(read(engine)) }
         let writer = await api.ledger.writerStats
         batches.set(writer.batches)
         entries.set(writer.entries)

@@ -12,6 +12,7 @@ final class EngineContext: Sendable {
     private let continuation: AsyncStream<BillingEvent>.Continuation
     private let settings: Mutex<Settings>
     let schedule: @Sendable (ExtensionActor, Int64) -> Void
+    let stats = EngineStats()
 
     struct Settings {
         var policy: BillingPolicy {
@@ -60,6 +61,7 @@ final class EngineContext: Sendable {
     }
 
     func emit(_ events: [BillingEvent]) {
+        stats.recordEmitted(events, nowMicros: nowMicros)
         for event in events { continuation.yield(event) }
     }
 

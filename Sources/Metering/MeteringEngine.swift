@@ -43,6 +43,9 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             schedule: { actor, at in scheduler.schedule(actor, at: at) })
     }
 
+    /// Decision counts, cutoffs, authorize latency and cutoff lateness.
+    public var stats: EngineStats { context.stats }
+
     /// Engine time now, ms since the Unix epoch.
     public func nowMillis() -> Int64 { context.nowMillis() }
 
@@ -59,7 +62,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     public func authorize(callID: String, extensionNumber: String, dialled: String) async throws(TollgateError)
         -> Authorization
     {
-        let now = context.nowMillis()
+        let startMicros = context.nowMicros()
+        let now = startMicros / 1000
         let request = CallRequest(callID: callID, extensionNumber: extensionNumber, dialled: dialled, at: now,
                                   secondOfDay: context.secondOfDay(epochMillis: now))
         try request.validate()
@@ -74,6 +78,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         let actor = owner ?? actor(for: extensionNumber, userName: nil).actor
         let decision = await actor.authorize(request)
         if decision.isAllowed { registry.withLock { $0.callOwners[callID] = actor } }
+        context.stats.recordDecision(allowed: decision.isAllowed, micros: context.nowMicros() - startMicros)
         return decision
     }
 

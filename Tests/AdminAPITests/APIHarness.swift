@@ -4,6 +4,7 @@ import BillingCore
 import Foundation
 import Ledger
 import Metering
+import PBXServer
 import Synchronization
 import TestSupport
 import Testing
@@ -22,9 +23,13 @@ final class APIHarness: Sendable {
     let api: AdminAPI<ManualClock>
     let port: Int
     let hangups = HangupRecorder()
+    /// The PBX socket's port when the harness runs a real `PBXServer` (then hang-ups go to it).
+    let pbxPort: Int?
     private let tasks: [Task<Void, any Error>]
 
-    init(directory: TemporaryDirectory? = nil) async throws {
+    /// With `pbxServer`, a real PBX server runs on the same engine and operator hang-ups are pushed through it,
+    /// as in `tollgate serve`; without, they are only recorded.
+    init(directory: TemporaryDirectory? = nil, pbxServer: Bool = false) async throws {
         let directory = try directory ?? TemporaryDirectory("api")
         self.directory = directory
         let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"))
@@ -33,13 +38,16 @@ final class APIHarness: Sendable {
         engine = try await ledger.makeEngine(clock: clock, originEpochMillis: t0)
         let hangups = hangups
         let engine = engine
+        let pbx = pbxServer ? PBXServer(engine: engine, configuration: .init(
+            port: 0, session: .init(secret: "s3cret", serverVersion: "test"))) : nil
         api = try await AdminAPI(
             engine: engine, ledger: ledger,
             configuration: .init(port: 0, licenseDirectory: directory.file("license"),
                                  vendorPublicKey: vendorKeys.publicKey, bcryptCost: 4, version: "test",
                                  initialAdminPassword: adminPassword,
                                  initialPasswordFile: directory.file("initial-admin-password")),
-            hangup: { callID, _ in
+            hangup: { callID, reason in
+                if let pbx { return try pbx.hangup(callID: callID, reason: reason) }
                 guard engine.isLive(callID: callID) else {
                     throw TollgateError(.notFound, "no live call", field: "callId")
                 }
@@ -50,13 +58,22 @@ final class APIHarness: Sendable {
         let server = Task<Void, any Error> { try await api.run { bound.yield($0) } }
         var iterator = ports.makeAsyncIterator()
         port = await iterator.next() ?? 0
-        tasks = [writer, server]
+        if let pbx {
+            let (pbxPorts, pbxBound) = AsyncStream<Int>.makeStream()
+            let pbxTask = Task<Void, any Error> { try await pbx.run { pbxBound.yield($0) } }
+            var pbxIterator = pbxPorts.makeAsyncIterator()
+            pbxPort = await pbxIterator.next()
+            tasks = [writer, server, pbxTask]
+        } else {
+            pbxPort = nil
+            tasks = [writer, server]
+        }
     }
 
     func client(_ token: String? = nil) -> AdminHTTPClient { AdminHTTPClient(host: "127.0.0.1", port: port, token: token) }
 
     func stop() async throws {
-        tasks[1].cancel()
+        for task in tasks.dropFirst() { task.cancel() }
         try await ledger.close()
         _ = try? await tasks[0].value
     }

@@ -161,6 +161,12 @@ struct BillingEndpointsTests {
                                + "assert len(rows)==5, rows; assert rows[0][0]=='Time'; "
                                + "print(sum(Decimal(str(r[8])) for r in rows[1:] if r[9]=='completed'))", file)
         #expect(pythonSays == "0.6", "\(pythonSays)")
+        // LibreOffice, what a billing manager opens it with, reads the same workbook.
+        let rows = try LibreOffice.csvRows(of: file, in: h.directory.file("lo"))
+        #expect(rows.first?.first == "Time" && rows.count == 5, "\(rows)")
+        let completed = rows.dropFirst().filter { $0.count > 9 && $0[9] == "completed" }
+        let total = completed.compactMap { Decimal(string: $0[8]) }.reduce(Decimal(0), +)
+        #expect(completed.count == 3 && total == Decimal(string: "0.6"), "\(rows)")
 
         let day = try object(try await c.send("GET", "/api/v1/stats?period=day&at=2023-11-14"))
         #expect(day["calls"] as? Int == 3)
@@ -190,10 +196,33 @@ struct BillingEndpointsTests {
         let metrics = try await h.client().send("GET", "/metrics").text
         #expect(metrics.contains("tollgate_live_calls 0"))
         #expect(metrics.contains("# TYPE tollgate_tick_lateness_p99_seconds gauge"))
+        for name in ["cutoffs_total", "authorizations_allowed_total", "authorize_latency_p99_seconds",
+                     "cutoff_lateness_p99_seconds"] {
+            #expect(metrics.contains("# TYPE tollgate_\(name) gauge"), "\(name)")
+        }
         let missing = try await h.client().send("GET", "/api/v1/nothing-here")
         #expect(missing.status == 404)
         #expect(try object(missing)["code"] as? String == "NOT_FOUND")
         try await h.stop()
+    }
+}
+
+/// Converts a workbook to CSV with headless LibreOffice (installed by `scripts/install-system-packages.sh`).
+enum LibreOffice {
+    static func csvRows(of file: String, in directory: String) throws -> [[String]] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        // A private profile: parallel tests must not share LibreOffice's lock on the user's one.
+        process.arguments = ["soffice", "-env:UserInstallation=file://\(directory)/profile", "--headless",
+                             "--convert-to", "csv", "--outdir", directory, file]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent + ".csv"
+        let text = try String(contentsOfFile: directory + "/" + name, encoding: .utf8)
+        // The export has no quoted commas (numbers, names without commas in this test).
+        return text.split(whereSeparator: \.isNewline).map { $0.components(separatedBy: ",") }
     }
 }
 

@@ -43,6 +43,11 @@ struct MeteringEngineTests {
         #expect(cutoff.first == .cutoff(callID: "A", extensionNumber: "8001", boundary: t0 + 2_000,
                                         reason: .insufficientFunds))
         #expect(h.engine.scheduler.stats.snapshot().latenessMaxMicros >= 5_000_000)
+        // The cutoff went out 5.25 s after its boundary: the engine's own figure says so.
+        let stats = h.engine.stats.snapshot()
+        #expect(stats.cutoffs == 1)
+        #expect(stats.authorizationsAllowed == 1 && stats.authorizationsDenied == 0)
+        #expect((5_245_000...5_255_000).contains(stats.cutoffLateness.maxMicros))
     }
 
     @Test("an unknown extension is created with billing off and its calls go through unbilled")
@@ -64,6 +69,10 @@ struct MeteringEngineTests {
         let denied = h.journal.entries.compactMap { if case .denied(let r) = $0 { r } else { nil } }
         #expect(denied.map(\.reason) == ["INSUFFICIENT_FUNDS"])
         #expect(await h.engine.liveCalls().isEmpty)
+        let stats = h.engine.stats.snapshot()
+        #expect(stats.authorizationsDenied == 1 && stats.authorizationsAllowed == 0)
+        // The manual clock did not move while deciding.
+        #expect(stats.authorizeLatency.count == 1 && stats.authorizeLatency.maxMicros == 0)
     }
 
     @Test("repeated End is acknowledged and changes nothing; unknown End and absurd values are refused")
