@@ -77,6 +77,42 @@ int tg_resync(tg_client *client, const char *const *call_ids, const char *const 
 /* Waits up to timeout_ms for pushes and grant expiries and handles them. Returns TG_OK or TG_IO_ERROR. */
 int tg_poll(tg_client *client, int timeout_ms);
 
+/*
+ * Event-loop use: a program driving many connections from its own epoll/poll loop (a PBX with its own reactor,
+ * the load generator) builds request frames and decodes server frames with these, and owns the sockets.
+ * Each tg_frame_* writes one whole frame (4-byte big-endian length, then the envelope) into out and returns its
+ * size, or 0 if it does not fit in capacity.
+ */
+size_t tg_frame_hello(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *node_id, const char *secret);
+size_t tg_frame_authorize(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
+                          const char *extension, const char *dialled);
+size_t tg_frame_answered(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id);
+size_t tg_frame_ended(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
+                      uint64_t billable_ms, const char *cause);
+size_t tg_frame_ack(uint8_t *out, size_t capacity, uint64_t correlation_id);
+size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *const *numbers,
+                               size_t count);
+
+enum tg_message_kind { TG_MSG_OTHER = 0, TG_MSG_HELLO_REPLY, TG_MSG_AUTHORIZE_REPLY, TG_MSG_ENDED_REPLY,
+                       TG_MSG_CUTOFF, TG_MSG_WARNING, TG_MSG_GRANT_RENEWAL, TG_MSG_HANGUP };
+
+/* A server frame, decoded. is_reply: it carries a status (a reply to correlation_id); otherwise a push. */
+typedef struct {
+    uint64_t correlation_id;
+    int is_reply;
+    int status_code;
+    enum tg_message_kind kind;
+    char call_id[129];
+    tg_authorization authorization;   /* TG_MSG_AUTHORIZE_REPLY */
+    tg_settlement settlement;         /* TG_MSG_ENDED_REPLY */
+    int64_t boundary_ms;              /* TG_MSG_CUTOFF */
+    int64_t deadline_ms;              /* TG_MSG_GRANT_RENEWAL (grant_unlimited in authorization.grant_unlimited) */
+    int64_t server_time_ms;           /* TG_MSG_CUTOFF, TG_MSG_GRANT_RENEWAL */
+} tg_message;
+
+/* Decodes one frame's payload (without its length prefix). 0 on success, -1 if it is not an envelope. */
+int tg_decode(const uint8_t *payload, size_t length, tg_message *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,656 @@
+/* Tollgate load generator: plays the media layer of N PBXs against a running `tollgate serve` from one epoll
+ * loop, and measures what the engine does. Usage and output: README.md (`./loadgen --help`). */
+#include "loadgen.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "options.h"
+#include "timers.h"
+
+enum call_state { FREE = 0, AUTHORIZING, ANSWERING, UP, ENDING };
+enum timer_kind { T_END = 1, T_GRANT };
+
+typedef struct {
+    uint32_t gen;
+    int32_t conn;
+    int32_t ext;
+    uint8_t state;
+    uint8_t bad;   /* placed to a destination that must be refused */
+    int64_t auth_sent, answer_sent, end_at, expected_cutoff, grant_deadline, grant_ms;
+} call;
+
+static options opt;
+static connection *conns;
+static call *calls;
+static uint32_t *free_slots;
+static uint32_t free_count;
+static uint16_t *ext_live;
+static timer_heap timers;
+static int ep;
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+
+static run_stats stats;
+
+static uint64_t next_random(void) {
+    rng_state ^= rng_state >> 12;
+    rng_state ^= rng_state << 25;
+    rng_state ^= rng_state >> 27;
+    return rng_state * 0x2545F4914F6CDD1Dull;
+}
+
+static double uniform01(void) { return (double)(next_random() >> 11) / 9007199254740992.0; }
+
+static void ext_number(int32_t ext, char *out, size_t size) { snprintf(out, size, "%d", opt.ext_base + ext); }
+
+static void call_id(uint32_t slot, uint32_t gen, char *out, size_t size) {
+    snprintf(out, size, "L%u-%u", slot, gen);
+}
+
+static call *call_by_id(const char *id, uint32_t *slot_out) {
+    if (id[0] != 'L') return NULL;
+    char *dash;
+    unsigned long slot = strtoul(id + 1, &dash, 10);
+    if (*dash != '-' || slot >= opt.max_live) return NULL;
+    unsigned long gen = strtoul(dash + 1, NULL, 10);
+    call *c = &calls[slot];
+    if (c->state == FREE || c->gen != gen) return NULL;
+    *slot_out = (uint32_t)slot;
+    return c;
+}
+
+static int64_t hold_us(void) {
+    double ms;
+    switch (opt.distribution) {
+    case DIST_UNIFORM: ms = opt.hold_min_ms + uniform01() * (opt.hold_max_ms - opt.hold_min_ms); break;
+    case DIST_EXPONENTIAL: ms = -log(1.0 - uniform01()) * opt.hold_ms; break;
+    default: ms = opt.hold_ms; break;
+    }
+    if (ms > opt.hold_max_ms && opt.distribution == DIST_EXPONENTIAL) ms = opt.hold_max_ms;
+    return (int64_t)(ms * 1000.0);
+}
+
+static void count_error(int code) {
+    stats.errors++;
+    stats.errors_by_status[code >= 0 && code < 32 ? code : 31]++;
+}
+
+static void release(uint32_t slot) {
+    call *c = &calls[slot];
+    if (c->state == FREE) return;
+    if (c->ext >= 0 && ext_live[c->ext] > 0) ext_live[c->ext]--;
+    c->state = FREE;
+    c->gen++;
+    free_slots[free_count++] = slot;
+    stats.live--;
+}
+
+/* ---- requests ---- */
+
+struct frame_args {
+    const char *id, *ext, *dialled, *cause;
+    uint64_t billable_ms;
+};
+
+static size_t build_authorize(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    struct frame_args *f = a;
+    return tg_frame_authorize(o, cap, id, f->id, f->ext, f->dialled);
+}
+static size_t build_answered(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    return tg_frame_answered(o, cap, id, ((struct frame_args *)a)->id);
+}
+static size_t build_ended(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    struct frame_args *f = a;
+    return tg_frame_ended(o, cap, id, f->id, f->billable_ms, f->cause);
+}
+
+static void send_ended(uint32_t slot, int64_t now, const char *cause) {
+    call *c = &calls[slot];
+    char id[32];
+    call_id(slot, c->gen, id, sizeof id);
+    int64_t billable = c->answer_sent ? (now - c->answer_sent) / 1000 : 0;
+    struct frame_args f = {.id = id, .billable_ms = (uint64_t)(billable > 0 ? billable : 0), .cause = cause};
+    /* Ends are never dropped: the ring has room for one per live call on this connection by construction. */
+    if (conn_request(&conns[c->conn], P_ENDED, slot, c->gen, now, build_ended, &f) < 0) {
+        count_error(TG_RESOURCE_EXHAUSTED);
+        release(slot);
+        return;
+    }
+    c->state = ENDING;
+}
+
+static int pick_extension(int *bad) {
+    *bad = 0;
+    if (opt.bad_share > 0 && uniform01() < opt.bad_share) {
+        *bad = 1 + (int)(next_random() % 3); /* 1 no rate, 2 locked, 3 no money */
+        if (*bad == 2 && opt.locked > 0) return opt.extensions + (int)(next_random() % (uint64_t)opt.locked);
+        if (*bad == 3 && opt.broke > 0) return opt.extensions + opt.locked + (int)(next_random() % (uint64_t)opt.broke);
+        *bad = 1;
+    }
+    static int cursor = 0;
+    for (int tries = 0; tries < 64; tries++) {
+        int ext = cursor;
+        cursor = (cursor + 1) % opt.extensions;
+        if (ext_live[ext] < opt.calls_per_ext) return ext;
+    }
+    return -1;
+}
+
+static int place_call(int64_t now) {
+    if (free_count == 0) return -1;
+    static int next_conn = 0;
+    connection *conn = NULL;
+    for (int tries = 0; tries < opt.connections; tries++) {
+        connection *candidate = &conns[next_conn];
+        next_conn = (next_conn + 1) % opt.connections;
+        /* Backpressure: a connection with a full window or a backed-up socket takes no new calls. */
+        if (!candidate->closed && candidate->ring_count + 3 < candidate->ring_capacity / 2 && !candidate->writable_wait) {
+            conn = candidate;
+            break;
+        }
+    }
+    if (!conn) return -1;
+    int bad;
+    int ext = pick_extension(&bad);
+    if (ext < 0) return -1;
+    uint32_t slot = free_slots[--free_count];
+    call *c = &calls[slot];
+    *c = (call){.gen = c->gen, .conn = conn->index, .ext = ext, .state = AUTHORIZING, .bad = (uint8_t)bad,
+                .auth_sent = now};
+    char id[32], number[24], dialled[24];
+    call_id(slot, c->gen, id, sizeof id);
+    ext_number(ext, number, sizeof number);
+    snprintf(dialled, sizeof dialled, "%c%09" PRIu64, bad == 1 ? '5' : '0', (uint64_t)(next_random() % 1000000000ull));
+    struct frame_args f = {.id = id, .ext = number, .dialled = dialled};
+    if (conn_request(conn, P_AUTHORIZE, slot, c->gen, now, build_authorize, &f) < 0) {
+        c->state = FREE;
+        free_slots[free_count++] = slot;
+        return -1;
+    }
+    ext_live[ext]++;
+    stats.live++;
+    if (stats.live > stats.live_peak) stats.live_peak = stats.live;
+    stats.started++;
+    if (bad) stats.bad_calls++;
+    return 0;
+}
+
+/* ---- replies and pushes ---- */
+
+static void on_authorize_reply(uint32_t slot, const tg_message *m, int64_t now) {
+    call *c = &calls[slot];
+    stats.authorize_replies++;
+    hist_record(&stats.authorize, now - c->auth_sent);
+    hist_record(&stats.authorize_interval, now - c->auth_sent);
+    if (m->status_code != TG_OK || m->kind != TG_MSG_AUTHORIZE_REPLY) {
+        count_error(m->status_code);
+        release(slot);
+        return;
+    }
+    if (!m->authorization.allowed) {
+        stats.denied++;
+        release(slot);
+        return;
+    }
+    if (c->bad) stats.unexpected_allowed++;
+    if (uniform01() >= opt.answer_ratio) {
+        send_ended(slot, now, "NO_ANSWER");
+        return;
+    }
+    char id[32];
+    call_id(slot, c->gen, id, sizeof id);
+    struct frame_args f = {.id = id};
+    if (conn_request(&conns[c->conn], P_ANSWERED, slot, c->gen, now, build_answered, &f) < 0) {
+        count_error(TG_RESOURCE_EXHAUSTED);
+        release(slot);
+        return;
+    }
+    c->state = ANSWERING;
+    c->answer_sent = now;
+    c->end_at = now + hold_us();
+    timer_push(&timers, c->end_at, slot, c->gen, T_END);
+    if (!m->authorization.grant_unlimited && !m->authorization.unbilled) {
+        c->grant_deadline = now + m->authorization.grant_ms * 1000;
+        timer_push(&timers, c->grant_deadline + opt.grant_grace_ms * 1000, slot, c->gen, T_GRANT);
+    }
+    if (opt.expected_cutoff_us > 0) c->expected_cutoff = now + opt.expected_cutoff_us;
+}
+
+static void on_reply(connection *conn, const tg_message *m, int64_t now) {
+    pending p;
+    pending *found = conn_take_reply(conn, m->correlation_id);
+    if (!found) {
+        count_error(TG_INTERNAL);
+        return;
+    }
+    p = *found;
+    stats.replies++;
+    if (p.kind == P_HELLO || p.kind == P_SYNC) {
+        if (m->status_code != TG_OK) count_error(m->status_code);
+        return;
+    }
+    call *c = &calls[p.slot];
+    if (c->state == FREE || c->gen != p.gen) return;
+    switch (p.kind) {
+    case P_AUTHORIZE: on_authorize_reply(p.slot, m, now); break;
+    case P_ANSWERED:
+        if (m->status_code != TG_OK) count_error(m->status_code);
+        else if (c->state == ANSWERING) c->state = UP;
+        break;
+    case P_ENDED:
+        if (m->status_code == TG_OK && m->kind == TG_MSG_ENDED_REPLY) {
+            stats.completed++;
+            stats.cost_total += m->settlement.cost_micros;
+            if (m->settlement.result == 2) stats.cutoff_results++;
+        } else {
+            count_error(m->status_code);
+        }
+        release(p.slot);
+        break;
+    default: break;
+    }
+}
+
+static void on_push(connection *conn, const tg_message *m, int64_t now) {
+    uint8_t ack[32];
+    size_t n = tg_frame_ack(ack, sizeof ack, m->correlation_id);
+    conn_push_frame(conn, ack, n);
+    uint32_t slot;
+    call *c = call_by_id(m->call_id, &slot);
+    switch (m->kind) {
+    case TG_MSG_CUTOFF:
+        stats.cutoffs++;
+        hist_record(&stats.cutoff_server_lateness, (m->server_time_ms - m->boundary_ms) * 1000);
+        if (!c) break;
+        if (c->expected_cutoff) hist_record(&stats.cutoff_lateness, now - c->expected_cutoff);
+        if (c->state == ANSWERING || c->state == UP) send_ended(slot, now, "CUTOFF");
+        return;
+    case TG_MSG_HANGUP:
+        stats.hangups++;
+        if (c && (c->state == ANSWERING || c->state == UP)) send_ended(slot, now, "HANGUP");
+        return;
+    case TG_MSG_WARNING: stats.warnings++; break;
+    case TG_MSG_GRANT_RENEWAL:
+        stats.grant_renewals++;
+        if (c && !m->authorization.grant_unlimited && (c->state == ANSWERING || c->state == UP)) {
+            c->grant_deadline = now + (m->deadline_ms - m->server_time_ms) * 1000;
+            timer_push(&timers, c->grant_deadline + opt.grant_grace_ms * 1000, slot, c->gen, T_GRANT);
+        } else if (c) {
+            c->grant_deadline = 0;
+        }
+        return;
+    default: break;
+    }
+    if (!c && m->kind != TG_MSG_WARNING) stats.unknown_pushes++;
+}
+
+static void on_frame(connection *conn, const uint8_t *payload, size_t length, void *context) {
+    int64_t now = *(int64_t *)context;
+    tg_message m;
+    if (tg_decode(payload, length, &m) < 0) {
+        count_error(TG_INTERNAL);
+        return;
+    }
+    if (m.is_reply) on_reply(conn, &m, now);
+    else on_push(conn, &m, now);
+}
+
+static void fire_timers(int64_t now) {
+    timer_entry t;
+    while (timer_pop_due(&timers, now, &t)) {
+        call *c = &calls[t.slot];
+        if (c->state == FREE || c->gen != t.gen || (c->state != ANSWERING && c->state != UP)) continue;
+        if (t.kind == T_END && t.at == c->end_at) send_ended(t.slot, now, "NORMAL_CLEARING");
+        else if (t.kind == T_GRANT && c->grant_deadline && t.at == c->grant_deadline + opt.grant_grace_ms * 1000) {
+            /* The engine neither renewed nor cut within the grace: the PBX's failsafe hangs up. */
+            stats.grant_expired++;
+            stats.errors++;
+            send_ended(t.slot, now, "GRANT_EXPIRED");
+        }
+    }
+}
+
+/* ---- server figures ---- */
+
+static int64_t server_rss(void) {
+    if (opt.server_pid <= 0) return 0;
+    char path[64];
+    snprintf(path, sizeof path, "/proc/%d/statm", opt.server_pid);
+    FILE *f = fopen(path, "r");
+    if (!f) return 0;
+    long size = 0, resident = 0;
+    int read = fscanf(f, "%ld %ld", &size, &resident);
+    fclose(f);
+    return read == 2 ? (int64_t)resident * sysconf(_SC_PAGESIZE) : 0;
+}
+
+
+static int echo_mode;
+static http_job *recharge_job;
+
+static void on_echo_frame(connection *conn, const uint8_t *payload, size_t length, int64_t now) {
+    tg_message m;
+    if (tg_decode(payload, length, &m) < 0) {
+        count_error(TG_INTERNAL);
+        return;
+    }
+    pending *p = conn_take_reply(conn, m.correlation_id);
+    if (!p) {
+        count_error(TG_INTERNAL);
+        return;
+    }
+    stats.replies++;
+    stats.authorize_replies++;
+    hist_record(&stats.authorize, now - p->sent_us);
+}
+
+static void frame_router(connection *conn, const uint8_t *payload, size_t length, void *context) {
+    if (echo_mode) on_echo_frame(conn, payload, length, *(int64_t *)context);
+    else on_frame(conn, payload, length, context);
+}
+
+static void connection_lost(connection *conn) {
+    if (conn->closed) return;
+    conn->closed = 1;
+    epoll_ctl(ep, EPOLL_CTL_DEL, conn->fd, NULL);
+    close(conn->fd);
+    count_error(TG_UNAVAILABLE);
+    fprintf(stderr, "loadgen: connection %d lost\n", conn->index);
+    for (uint32_t slot = 0; slot < opt.max_live; slot++) {
+        if (calls[slot].state != FREE && calls[slot].conn == conn->index) {
+            count_error(TG_UNAVAILABLE);
+            release(slot);
+        }
+    }
+}
+
+static void flush_all(void) {
+    for (int i = 0; i < opt.connections; i++) {
+        connection *c = &conns[i];
+        if (!c->closed && c->out.length > c->out.offset && !c->writable_wait && conn_flush(c, ep) < 0)
+            connection_lost(c);
+    }
+}
+
+static void finish_recharge(void) {
+    int status;
+    if (!http_job_step(recharge_job, &status)) return;
+    if (status == 200 || status == 201) {
+        stats.recharges_ok++;
+        stats.recharged_total += opt.recharge_micros;
+    } else {
+        stats.recharges_failed++;
+        stats.http_errors++;
+        stats.errors++;
+    }
+    http_job_free(recharge_job);
+    recharge_job = NULL;
+}
+
+/* One epoll round: reads replies and pushes, writes what is buffered. */
+static void pump(int timeout_ms) {
+    struct epoll_event events[512];
+    int n = epoll_wait(ep, events, 512, timeout_ms);
+    int64_t now = now_us();
+    for (int i = 0; i < n; i++) {
+        if (events[i].data.u64 & (1ull << 63)) {
+            if (recharge_job) finish_recharge();
+            continue;
+        }
+        connection *c = &conns[events[i].data.u64];
+        if (c->closed) continue;
+        if ((events[i].events & EPOLLOUT) && conn_flush(c, ep) < 0) {
+            connection_lost(c);
+            continue;
+        }
+        if ((events[i].events & (EPOLLIN | EPOLLERR | EPOLLHUP)) && conn_read(c, frame_router, &now) < 0)
+            connection_lost(c);
+    }
+    flush_all();
+}
+
+static size_t build_hello(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    return tg_frame_hello(o, cap, id, "loadgen", (const char *)a);
+}
+
+static int open_connections(void) {
+    for (int i = 0; i < opt.connections; i++) {
+        int fd = connect_loopback(opt.host, opt.echo_port ? opt.echo_port : opt.port);
+        if (fd < 0 || conn_init(&conns[i], fd, i, (uint32_t)opt.inflight) < 0) {
+            fprintf(stderr, "loadgen: cannot connect to %s:%d\n", opt.host, opt.echo_port ? opt.echo_port : opt.port);
+            return 1;
+        }
+        struct epoll_event event = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &event);
+        if (!opt.echo_port) conn_request(&conns[i], P_HELLO, 0, 0, now_us(), build_hello, (void *)opt.secret);
+    }
+    if (opt.echo_port) return 0;
+    int64_t until = now_us() + 10000000;
+    while (stats.replies < (uint64_t)opt.connections && now_us() < until) pump(10);
+    if (stats.replies < (uint64_t)opt.connections || stats.errors) {
+        fprintf(stderr, "loadgen: handshake failed (%" PRIu64 " of %d connections, %" PRIu64 " errors)\n",
+                stats.replies, opt.connections, stats.errors);
+        return 1;
+    }
+    stats.replies = 0;
+    return 0;
+}
+
+struct sync_args {
+    const char *const *numbers;
+    size_t count;
+};
+
+static size_t build_sync(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    struct sync_args *s = a;
+    return tg_frame_extension_sync(o, cap, id, s->numbers, s->count);
+}
+
+/* Tells the engine about every extension, 1,000 per frame, as a PBX does after connecting. */
+static int sync_extensions(void) {
+    int total = opt.extensions + opt.locked + opt.broke;
+    enum { CHUNK = 1000 };
+    static char storage[CHUNK][24];
+    const char *numbers[CHUNK];
+    for (int first = 0; first < total; first += CHUNK) {
+        size_t count = 0;
+        for (int ext = first; ext < total && count < CHUNK; ext++, count++) {
+            ext_number(ext, storage[count], sizeof storage[count]);
+            numbers[count] = storage[count];
+        }
+        struct sync_args args = {numbers, count};
+        uint64_t before = stats.replies;
+        conn_request(&conns[0], P_SYNC, 0, 0, now_us(), build_sync, &args);
+        flush_all();
+        int64_t until = now_us() + 60000000;
+        while (stats.replies == before && now_us() < until) pump(10);
+        if (stats.replies == before || stats.errors) {
+            fprintf(stderr, "loadgen: extension sync failed at %d\n", first);
+            return 1;
+        }
+    }
+    fprintf(stderr, "loadgen: synced %d extensions\n", total);
+    return 0;
+}
+
+/* The transport baseline: authorize frames to the echo server, every window kept full, for --duration s. */
+static int run_echo_client(void) {
+    echo_mode = 1;
+    char id[32];
+    int64_t start = now_us(), until = start + (int64_t)opt.duration_s * 1000000;
+    uint64_t serial = 0;
+    while (now_us() < until) {
+        int64_t now = now_us();
+        for (int i = 0; i < opt.connections; i++) {
+            connection *c = &conns[i];
+            while (!c->closed && !c->writable_wait && c->ring_count + 1 < c->ring_capacity / 2) {
+                snprintf(id, sizeof id, "L%" PRIu64 "-0", serial++);
+                struct frame_args f = {.id = id, .ext = "10000000", .dialled = "0123456789"};
+                if (conn_request(c, P_ECHO, 0, 0, now, build_authorize, &f) < 0) break;
+            }
+        }
+        flush_all();
+        pump(1);
+    }
+    stats.placing_us = now_us() - start;
+    int64_t rps = stats.placing_us > 0 ? (int64_t)(stats.authorize_replies * 1000000 / (uint64_t)stats.placing_us) : 0;
+    printf("{\"echo_ceiling_rps\": %" PRId64 ", \"echo_p50_us\": %" PRId64 ", \"echo_p99_us\": %" PRId64
+           ", \"echo_connections\": %d, \"echo_inflight\": %d}\n",
+           rps, hist_percentile(&stats.authorize, 50), hist_percentile(&stats.authorize, 99), opt.connections,
+           opt.inflight / 2);
+    return stats.errors ? 1 : 0;
+}
+
+static void start_recharge(uint64_t serial) {
+    static char token[512];
+    if (!token[0]) {
+        FILE *f = opt.token_file ? fopen(opt.token_file, "r") : NULL;
+        if (!f || !fgets(token, sizeof token, f)) {
+            fprintf(stderr, "loadgen: recharges need --token-file with a billing user's token\n");
+            if (f) fclose(f);
+            opt.recharge_every_ms = 0;
+            return;
+        }
+        fclose(f);
+        token[strcspn(token, "\r\n")] = 0;
+    }
+    char number[24], key[64];
+    ext_number((int32_t)(next_random() % (uint64_t)opt.extensions), number, sizeof number);
+    snprintf(key, sizeof key, "loadgen-%d-%" PRIu64, (int)getpid(), serial);
+    recharge_job = http_recharge_start(ep, opt.http_port, token, number, opt.recharge_amount, key, NULL);
+    if (!recharge_job) {
+        stats.recharges_failed++;
+        stats.errors++;
+    }
+}
+
+static void progress(FILE *timeline, int64_t elapsed_us, uint64_t started_delta) {
+    int64_t rss = server_rss();
+    if (rss > stats.rss_peak) stats.rss_peak = rss;
+    fprintf(stderr, "[%4" PRId64 "s] cps %7" PRIu64 "  live %8" PRIu64 "  authorize p99 %6" PRId64 " us  cutoffs %8" PRIu64
+            "  errors %" PRIu64 "\n",
+            elapsed_us / 1000000, started_delta, stats.live, hist_percentile(&stats.authorize_interval, 99),
+            stats.cutoffs, stats.errors);
+    if (timeline)
+        fprintf(timeline, "%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64
+                ",%" PRIu64 ",%" PRId64 "\n",
+                elapsed_us / 1000000, started_delta, stats.completed, stats.live,
+                hist_percentile(&stats.authorize_interval, 50), hist_percentile(&stats.authorize_interval, 99),
+                hist_percentile(&stats.authorize_interval, 99.9), stats.cutoffs, stats.errors, rss);
+    hist_reset(&stats.authorize_interval);
+}
+
+static int run_scenario(void) {
+    FILE *timeline = opt.timeline_path ? fopen(opt.timeline_path, "w") : NULL;
+    if (timeline) fputs("second,started,completed,live,authorize_p50_us,authorize_p99_us,authorize_p999_us,cutoffs,errors,server_rss_bytes\n", timeline);
+    if (opt.recharge_every_ms) {
+        /* "0.10" → 100000 micro-units; the amount is given as a decimal string to the API. */
+        const char *a = opt.recharge_amount;
+        int64_t units = 0, fraction = 0, scale = 1000000;
+        units = strtoll(a, NULL, 10);
+        const char *dot = strchr(a, '.');
+        if (dot) for (const char *d = dot + 1; *d >= '0' && *d <= '9' && scale > 1; d++) {
+            scale /= 10;
+            fraction += (*d - '0') * scale;
+        }
+        opt.recharge_micros = units * 1000000 + fraction;
+    }
+    stats.rss_base = stats.rss_peak = server_rss();
+    int64_t start = now_us(), placing_until = start + (int64_t)opt.duration_s * 1000000;
+    int64_t hard_until = start + (int64_t)opt.time_limit_s * 1000000;
+    int64_t drain_until = 0, force_until = 0, next_progress = start + 1000000, next_recharge = start;
+    uint64_t started_at_last_progress = 0, recharge_serial = 0;
+    int placing = 1;
+    for (;;) {
+        int64_t now = now_us();
+        if (placing && (now >= placing_until || stats.started >= opt.max_calls)) {
+            placing = 0;
+            stats.placing_us = now - start;
+            drain_until = now + (int64_t)opt.drain_s * 1000000;
+        }
+        if (placing) {
+            uint64_t due = 4096;
+            if (opt.cps > 0) {
+                double target = opt.cps * (double)(now - start) / 1e6;
+                due = target > (double)stats.started ? (uint64_t)(target - (double)stats.started) : 0;
+                if (due > 4096) due = 4096;
+            }
+            for (uint64_t k = 0; k < due && stats.started < opt.max_calls; k++)
+                if (place_call(now) < 0) break;
+            if (opt.recharge_every_ms && !recharge_job && now >= next_recharge) {
+                start_recharge(recharge_serial++);
+                next_recharge = now + opt.recharge_every_ms * 1000;
+            }
+        }
+        fire_timers(now);
+        flush_all();
+        if (!placing && stats.live == 0 && !recharge_job) break;
+        if (!placing && !force_until && now >= drain_until) {
+            /* Calls still up when the drain ends are hung up, as a PBX shutting down would. */
+            for (uint32_t slot = 0; slot < opt.max_live; slot++)
+                if (calls[slot].state == ANSWERING || calls[slot].state == UP) send_ended(slot, now, "LOADGEN_STOP");
+            force_until = now + 30000000;
+            flush_all();
+        }
+        if ((force_until && now >= force_until) || now >= hard_until) {
+            fprintf(stderr, "loadgen: time limit: %" PRIu64 " calls unfinished\n", stats.live);
+            stats.errors += stats.live;
+            break;
+        }
+        if (now >= next_progress) {
+            progress(timeline, now - start, stats.started - started_at_last_progress);
+            started_at_last_progress = stats.started;
+            next_progress += 1000000;
+        }
+        int timeout = 1;
+        if (!placing) {
+            int64_t next = timer_next(&timers);
+            int64_t wait = next == INT64_MAX ? 10000 : next - now;
+            timeout = wait > 10000 ? 10 : wait < 1000 ? 1 : (int)(wait / 1000);
+        }
+        pump(timeout);
+    }
+    stats.run_us = now_us() - start;
+    if (stats.placing_us == 0) stats.placing_us = stats.run_us;
+    if (timeline) fclose(timeline);
+    char settings[512];
+    snprintf(settings, sizeof settings,
+             "{\"connections\": %d, \"inflight\": %d, \"cps_target\": %.0f, \"extensions\": %d, \"calls_per_ext\": %d, "
+             "\"hold_ms\": %.0f, \"answer_ratio\": %.2f, \"bad_share\": %.2f, \"recharge_every_ms\": %" PRId64 "}",
+             opt.connections, opt.inflight, opt.cps, opt.extensions, opt.calls_per_ext, opt.hold_ms, opt.answer_ratio,
+             opt.bad_share, opt.recharge_every_ms);
+    if (opt.json_path && write_summary(opt.json_path, opt.scenario, &stats, settings) != 0) return 1;
+    fprintf(stderr, "loadgen: %" PRIu64 " started, %" PRIu64 " completed, %" PRIu64 " denied, %" PRIu64 " cutoffs, %" PRIu64
+            " errors\n", stats.started, stats.completed, stats.denied, stats.cutoffs, stats.errors);
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (parse_options(argc, argv, &opt) != 0) return 64;
+    signal(SIGPIPE, SIG_IGN);
+    if (opt.echo_server_port) return run_echo_server(opt.echo_server_port, opt.duration_s + 30);
+    rng_state ^= (uint64_t)opt.seed * 0xBF58476D1CE4E5B9ull;
+    ep = epoll_create1(0);
+    conns = calloc((size_t)opt.connections, sizeof *conns);
+    calls = calloc(opt.max_live, sizeof *calls);
+    free_slots = calloc(opt.max_live, sizeof *free_slots);
+    ext_live = calloc((size_t)(opt.extensions + opt.locked + opt.broke), sizeof *ext_live);
+    if (!conns || !calls || !free_slots || !ext_live || timer_init(&timers, opt.max_live * 2) < 0) {
+        fprintf(stderr, "loadgen: out of memory\n");
+        return 1;
+    }
+    for (uint32_t i = 0; i < opt.max_live; i++) free_slots[i] = opt.max_live - 1 - i;
+    free_count = opt.max_live;
+    if (open_connections() != 0) return 1;
+    if (opt.echo_port) return run_echo_client();
+    if (opt.sync_only) return sync_extensions();
+    return run_scenario();
+}

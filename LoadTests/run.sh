@@ -1,0 +1,134 @@
+#!/usr/bin/env bash
+# Runs one load scenario against a real `tollgate serve` on a fresh temporary ledger and reports it.
+# Usage: LoadTests/run.sh SCENARIO [--json FILE] [--report FILE] [--tollgate PATH]
+#   SCENARIO: smoke | throughput | concurrency | cutoff-storm | recharge-race
+# Builds the C client and load generator (make), uses a release `tollgate` unless --tollgate names one, starts the
+# server on free loopback ports, syncs extensions over the PBX protocol, sets up billing through the admin API,
+# runs the load generator, measures the echo and SQLite baselines in the same run, and fails when any account
+# overspent, when the balances do not add up to the money loaded, recharged and charged, or (smoke) on any error.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/.." && pwd)
+scenario=${1:?usage: run.sh SCENARIO [--json FILE] [--report FILE] [--tollgate PATH]}
+shift
+json="" report="" tollgate=""
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --json) json=$(realpath -m "$2"); shift 2 ;;
+        --report) report=$(realpath -m "$2"); shift 2 ;;
+        --tollgate) tollgate=$(realpath "$2"); shift 2 ;;
+        *) echo "unknown option $1"; exit 64 ;;
+    esac
+done
+
+# Scenario settings: extensions, pools, calls per extension, pace, durations, money; every run bounded in time.
+connections=8 inflight=256 locked=0 broke=0 per_ext=1 cps=0 duration=10 max_calls=0 max_live=200000
+hold=fixed hold_ms=1000 hold_min=500 hold_max=600000 answer=1.0 bad=0 drain=60
+balance=100000000 credit=0 rate=20000 unit=1 recharge_every=0 recharge_amount=0.10 warning_lead=0
+echo_s=5 ledger_rows=100000 expect_cutoff=0 strict=0
+case "$scenario" in
+    smoke)
+        extensions=200 locked=10 broke=10 per_ext=2 cps=200 duration=8 hold=uniform hold_min=200 hold_max=3000
+        answer=0.8 bad=0.1 balance=100000 recharge_every=250 drain=20 echo_s=2 ledger_rows=10000 strict=1 ;;
+    throughput)
+        extensions=20000 per_ext=4 cps=0 duration=60 hold=fixed hold_ms=100 connections=16 inflight=512
+        max_live=200000 drain=30 echo_s=10 ledger_rows=300000 ;;
+    concurrency)
+        extensions=100000 per_ext=10 cps=20000 duration=120 max_calls=1000000 max_live=1050000 hold=fixed
+        hold_ms=120000 rate=1000 balance=1000000000 connections=16 inflight=1024 drain=150 ledger_rows=300000 ;;
+    cutoff-storm)
+        extensions=100000 per_ext=1 cps=20000 duration=30 max_calls=100000 max_live=110000 hold=fixed
+        hold_ms=120000 rate=10000 balance=100000 connections=16 inflight=1024 drain=60 expect_cutoff=1 ;;
+    recharge-race)
+        extensions=1000 per_ext=20 cps=2000 duration=30 hold=exp hold_ms=5000 hold_max=60000 balance=500000
+        recharge_every=20 recharge_amount=0.05 bad=0.05 locked=10 broke=10 drain=60 ;;
+    *) echo "unknown scenario: $scenario (smoke, throughput, concurrency, cutoff-storm, recharge-race)"; exit 64 ;;
+esac
+
+make --quiet -C "$here/cclient" build/libtollgate_client.a
+make --quiet -C "$here/loadgen"
+loadgen="$here/loadgen/build/loadgen"
+if [ -z "$tollgate" ]; then
+    (cd "$root" && swift build -c release --product tollgate 2>&1 | tail -1)
+    tollgate="$root/.build/release/tollgate"
+fi
+bench="$here/.build/release/tollgate-bench"
+[ -x "$bench" ] || (cd "$here" && swift build -c release --product tollgate-bench 2>&1 | tail -1)
+
+work=$(mktemp -d)
+serve_pid="" echo_pid=""
+cleanup() {
+    [ -n "$echo_pid" ] && kill "$echo_pid" 2>/dev/null || true
+    if [ -n "$serve_pid" ]; then kill "$serve_pid" 2>/dev/null || true; wait "$serve_pid" 2>/dev/null || true; fi
+    rm -rf "$work"
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+pbx_port=$(free_port) http_port=$(free_port) echo_port=$(free_port)
+secret="load-$RANDOM$RANDOM" admin_password="load-admin-$RANDOM$RANDOM"
+machine="$(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(uname -sr), $(basename "$tollgate") $("$tollgate" --version 2>/dev/null || true)"
+
+TOLLGATE_PBX_SECRET="$secret" TOLLGATE_ADMIN_PASSWORD="$admin_password" TOLLGATE_BCRYPT_COST=4 \
+    "$tollgate" serve --data-dir "$work/data" --pbx-listen "127.0.0.1:$pbx_port" --http-listen "127.0.0.1:$http_port" \
+    >"$work/serve.log" 2>&1 &
+serve_pid=$!
+for _ in $(seq 1 200); do
+    python3 -c "import urllib.request,sys; urllib.request.urlopen(sys.argv[1], timeout=1)" "http://127.0.0.1:$http_port/healthz" 2>/dev/null && break
+    sleep 0.1
+done
+
+common=(--port "$pbx_port" --secret "$secret" --extensions "$extensions" --locked "$locked" --broke "$broke")
+echo "== $scenario: sync $((extensions + locked + broke)) extensions, set up billing through the admin API"
+"$loadgen" "${common[@]}" --connections 1 --sync-only
+python3 "$here/loadgen/setup.py" --http "$http_port" --admin-password "$admin_password" --extensions "$extensions" \
+    --locked "$locked" --broke "$broke" --balance-micros "$balance" --credit-micros "$credit" --rate-micros "$rate" \
+    --unit-s "$unit" --warning-lead-s "$warning_lead" --token-out "$work/token"
+
+run=("${common[@]}" --scenario "$scenario" --connections "$connections" --inflight "$inflight" --calls-per-ext "$per_ext"
+     --cps "$cps" --duration "$duration" --max-live "$max_live" --hold "$hold" --hold-ms "$hold_ms"
+     --hold-min-ms "$hold_min" --hold-max-ms "$hold_max" --answer-ratio "$answer" --bad-share "$bad" --drain "$drain"
+     --server-pid "$serve_pid" --json "$work/loadgen.json" --timeline "$work/timeline.csv")
+[ "$max_calls" -gt 0 ] && run+=(--max-calls "$max_calls")
+[ "$recharge_every" -gt 0 ] && run+=(--recharge-every-ms "$recharge_every" --recharge-amount "$recharge_amount"
+                                     --http-port "$http_port" --token-file "$work/token")
+[ "$expect_cutoff" -eq 1 ] && run+=(--balance-micros "$balance" --credit-micros "$credit" --rate-micros "$rate" --unit-s "$unit")
+echo "== $scenario: load"
+"$loadgen" "${run[@]}"
+
+echo "== baselines: echo server ${echo_s} s, SQLite and ledger ${ledger_rows} rows"
+"$loadgen" --echo-server "$echo_port" --duration "$echo_s" &
+echo_pid=$!
+for _ in $(seq 1 50); do (exec 3<>"/dev/tcp/127.0.0.1/$echo_port") 2>/dev/null && break; sleep 0.1; done
+"$loadgen" --echo "$echo_port" --connections "$connections" --inflight "$inflight" --duration "$echo_s" >"$work/echo.json"
+kill "$echo_pid" 2>/dev/null || true
+echo_pid=""
+"$bench" ledger --rows "$ledger_rows" >"$work/ledger.txt"
+
+python3 "$here/loadgen/report.py" --summary "$work/loadgen.json" --timeline "$work/timeline.csv" --http "$http_port" \
+    --token-file "$work/token" --extensions "$extensions" --broke "$broke" --balance-micros "$balance" \
+    --echo "$work/echo.json" --ledger "$work/ledger.txt" --machine "$machine" \
+    --json "${json:-$work/summary.json}" ${report:+--report "$report"}
+
+kill -TERM "$serve_pid"
+wait "$serve_pid" || { echo "serve did not stop cleanly"; tail -20 "$work/serve.log"; exit 1; }
+serve_pid=""
+"$tollgate" verify --data-dir "$work/data"
+
+python3 - "${json:-$work/summary.json}" "$strict" <<'PY'
+import json, sys
+s, strict = json.load(open(sys.argv[1])), sys.argv[2] == "1"
+problems = []
+if s["overspend_micros"] != 0: problems.append(f"overspend {s['overspend_micros']} micro-units")
+if s["balance_mismatch_micros"] != 0: problems.append(f"balances off by {s['balance_mismatch_micros']} micro-units")
+if s["unexpected_allowed"] != 0: problems.append(f"{s['unexpected_allowed']} calls allowed that must be refused")
+if strict:
+    # Loose sanity for the smoke run (no performance bounds): calls flowed, some were cut, none failed.
+    if s["errors"] != 0: problems.append(f"{s['errors']} errors: {s['errors_by_status']}")
+    if s["calls_completed"] < 100: problems.append(f"only {s['calls_completed']} calls completed")
+    if s["cutoffs"] == 0: problems.append("no call was cut off")
+    if s["recharges_ok"] == 0: problems.append("no recharge went through")
+    if s["calls_denied"] == 0: problems.append("no call was denied")
+for p in problems: print("FAIL:", p)
+sys.exit(1 if problems else 0)
+PY
+echo "== $scenario: ok${json:+ (summary: $json)}${report:+ (report: $report)}"
