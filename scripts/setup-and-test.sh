@@ -22,3 +22,7 @@ python3 scripts/check-openapi.py .build/debug/tollgate
 # The admin CLI's commands and exit codes against a real `serve`.
 ./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel
+# The load generator: its own unit checks, then the smoke scenario against a real serve (loose sanity bounds, no
+# performance assertions): calls flow, some are cut and denied, no errors, no overspend, balances add up.
+make --quiet -C LoadTests/loadgen test
+LoadTests/run.sh smoke --tollgate .build/debug/tollgate
