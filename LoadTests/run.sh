@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs one load scenario against a real `tollgate serve` on a fresh temporary ledger and reports it.
 # Usage: LoadTests/run.sh SCENARIO [--json FILE] [--report FILE] [--tollgate PATH]
+#        LOADGEN_ARGS="--connections 64 --duration 20" LoadTests/run.sh throughput   (explore around a scenario)
 #   SCENARIO: smoke | throughput | concurrency | cutoff-storm | recharge-race
 # Builds the C client and load generator (make), uses a release `tollgate` unless --tollgate names one, starts the
 # server on free loopback ports, syncs extensions over the PBX protocol, sets up billing through the admin API,
@@ -92,8 +93,10 @@ run=("${common[@]}" --scenario "$scenario" --connections "$connections" --inflig
 [ "$recharge_every" -gt 0 ] && run+=(--recharge-every-ms "$recharge_every" --recharge-amount "$recharge_amount"
                                      --http-port "$http_port" --token-file "$work/token")
 [ "$expect_cutoff" -eq 1 ] && run+=(--balance-micros "$balance" --credit-micros "$credit" --rate-micros "$rate" --unit-s "$unit")
-echo "== $scenario: load"
-"$loadgen" "${run[@]}"
+# LOADGEN_ARGS (e.g. "--connections 64 --duration 20") overrides a scenario's load settings for exploring.
+read -r -a extra <<<"${LOADGEN_ARGS:-}"
+echo "== $scenario: load ${LOADGEN_ARGS:-}"
+"$loadgen" "${run[@]}" "${extra[@]}"
 
 echo "== baselines: echo server ${echo_s} s, SQLite and ledger ${ledger_rows} rows"
 "$loadgen" --echo-server "$echo_port" --duration "$echo_s" &

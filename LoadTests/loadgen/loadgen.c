@@ -118,9 +118,8 @@ static void send_ended(uint32_t slot, int64_t now, const char *cause) {
     call_id(slot, c->gen, id, sizeof id);
     int64_t billable = c->answer_sent ? (now - c->answer_sent) / 1000 : 0;
     struct frame_args f = {.id = id, .billable_ms = (uint64_t)(billable > 0 ? billable : 0), .cause = cause};
-    /* Ends are never dropped: the ring has room for one per live call on this connection by construction. */
     if (conn_request(&conns[c->conn], P_ENDED, slot, c->gen, now, build_ended, &f) < 0) {
-        count_error(TG_RESOURCE_EXHAUSTED);
+        count_error(TG_UNAVAILABLE);
         release(slot);
         return;
     }
@@ -152,7 +151,7 @@ static int place_call(int64_t now) {
         connection *candidate = &conns[next_conn];
         next_conn = (next_conn + 1) % opt.connections;
         /* Backpressure: a connection with a full window or a backed-up socket takes no new calls. */
-        if (!candidate->closed && candidate->ring_count + 3 < candidate->ring_capacity / 2 && !candidate->writable_wait) {
+        if (!candidate->closed && candidate->ring_count < candidate->window && !candidate->writable_wait) {
             conn = candidate;
             break;
         }
@@ -209,7 +208,7 @@ static void on_authorize_reply(uint32_t slot, const tg_message *m, int64_t now) 
     call_id(slot, c->gen, id, sizeof id);
     struct frame_args f = {.id = id};
     if (conn_request(&conns[c->conn], P_ANSWERED, slot, c->gen, now, build_answered, &f) < 0) {
-        count_error(TG_RESOURCE_EXHAUSTED);
+        count_error(TG_UNAVAILABLE);
         release(slot);
         return;
     }
@@ -491,7 +490,7 @@ static int run_echo_client(void) {
         int64_t now = now_us();
         for (int i = 0; i < opt.connections; i++) {
             connection *c = &conns[i];
-            while (!c->closed && !c->writable_wait && c->ring_count + 1 < c->ring_capacity / 2) {
+            while (!c->closed && !c->writable_wait && c->ring_count < c->window) {
                 snprintf(id, sizeof id, "L%" PRIu64 "-0", serial++);
                 struct frame_args f = {.id = id, .ext = "10000000", .dialled = "0123456789"};
                 if (conn_request(c, P_ECHO, 0, 0, now, build_authorize, &f) < 0) break;
@@ -505,7 +504,7 @@ static int run_echo_client(void) {
     printf("{\"echo_ceiling_rps\": %" PRId64 ", \"echo_p50_us\": %" PRId64 ", \"echo_p99_us\": %" PRId64
            ", \"echo_connections\": %d, \"echo_inflight\": %d}\n",
            rps, hist_percentile(&stats.authorize, 50), hist_percentile(&stats.authorize, 99), opt.connections,
-           opt.inflight / 2);
+           opt.inflight);
     return stats.errors ? 1 : 0;
 }
 

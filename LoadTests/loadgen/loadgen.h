@@ -38,11 +38,12 @@ typedef struct {
     uint64_t next_id;
     pending *ring; /* requests awaiting their reply, in send order (the server replies in order) */
     uint32_t ring_capacity, ring_head, ring_count;
+    uint32_t window; /* requests in flight beyond which the connection takes no new calls */
 } connection;
 
 int connect_loopback(const char *host, int port);
-int conn_init(connection *c, int fd, int index, uint32_t max_inflight);
-/* Appends a request frame and remembers what it was; returns 0, or -1 when the ring is full. */
+int conn_init(connection *c, int fd, int index, uint32_t window);
+/* Appends a request frame and remembers what it was; returns 0, or -1 when the connection is closed. */
 int conn_request(connection *c, uint8_t kind, uint32_t slot, uint32_t gen, int64_t sent_us,
                  size_t (*build)(uint8_t *, size_t, uint64_t, void *), void *arg);
 /* Appends a frame that expects no reply (an ack). */

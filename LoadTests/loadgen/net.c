@@ -54,19 +54,32 @@ int connect_loopback(const char *host, int port) {
     return fd;
 }
 
-int conn_init(connection *c, int fd, int index, uint32_t max_inflight) {
+int conn_init(connection *c, int fd, int index, uint32_t window) {
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->index = index;
     c->next_id = 1;
-    c->ring_capacity = max_inflight;
-    c->ring = calloc(max_inflight, sizeof *c->ring);
+    c->window = window;
+    c->ring_capacity = window;
+    c->ring = calloc(window, sizeof *c->ring);
     return c->ring ? 0 : -1;
 }
 
 int conn_request(connection *c, uint8_t kind, uint32_t slot, uint32_t gen, int64_t sent_us,
                  size_t (*build)(uint8_t *, size_t, uint64_t, void *), void *arg) {
-    if (c->ring_count == c->ring_capacity || c->closed) return -1;
+    if (c->closed) return -1;
+    if (c->ring_count == c->ring_capacity) {
+        /* Follow-ups (answered, ended) of calls already placed are never refused: the window limits only new
+         * calls (see place_call), so the ring grows to at most a few requests per live call. */
+        uint32_t capacity = c->ring_capacity * 2;
+        pending *ring = malloc(sizeof *ring * capacity);
+        if (!ring) return -1;
+        for (uint32_t i = 0; i < c->ring_count; i++) ring[i] = c->ring[(c->ring_head + i) % c->ring_capacity];
+        free(c->ring);
+        c->ring = ring;
+        c->ring_capacity = capacity;
+        c->ring_head = 0;
+    }
     if (buffer_reserve(&c->out, MAX_FRAME) < 0) return -1;
     uint64_t id = c->next_id++;
     size_t n = build(c->out.data + c->out.length, c->out.capacity - c->out.length, id, arg);

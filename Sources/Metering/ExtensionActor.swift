@@ -47,10 +47,21 @@ public actor ExtensionActor {
     func end(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) async throws
         -> AccountBook.EndOutcome
     {
+        let (outcome, sequence) = try endQueued(callID: callID, reportedMillis: reportedMillis, cause: cause,
+                                                result: result)
+        if let sequence { try await context.journal.waitCommitted(sequence) }
+        return outcome
+    }
+
+    /// Settles in memory and queues the settlement to the journal; returns its sequence number to wait on
+    /// (nil when nothing was settled now), so a caller can go on while the commit is pending.
+    func endQueued(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) throws
+        -> (AccountBook.EndOutcome, UInt64?)
+    {
         let now = context.nowMillis()
         let outcome = try book.end(callID: callID, reportedMillis: reportedMillis, cause: cause, at: now,
                                    policy: context.policy, result: result)
-        guard case .settled(let record, let events) = outcome else { return outcome }
+        guard case .settled(let record, let events) = outcome else { return (outcome, nil) }
         var posting: LedgerPosting?
         if record.cost != .zero {
             let after = book.ledgerBalance
@@ -62,8 +73,7 @@ public actor ExtensionActor {
         let sequence = context.journal.append(.settled(record, posting), checkpoint: checkpoint(at: now))
         context.emit(events + [.settled(record)])
         reschedule()
-        try await context.journal.waitCommitted(sequence)
-        return outcome
+        return (outcome, sequence)
     }
 
     // MARK: Administration

@@ -90,16 +90,30 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
 
     /// Ends and settles a call exactly once; returns after the settlement is committed.
     public func ended(callID: String, billableMillis: Int64, cause: String) async throws -> AccountBook.EndOutcome {
+        let pending = try await endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
+        try await pending.committed()
+        return pending.outcome
+    }
+
+    /// Ends and settles a call exactly once, in memory and queued to the journal, without waiting for the
+    /// commit: the PBX server goes on with a connection's next request and sends this reply, in order, once
+    /// ``PendingSettlement/committed()`` returns. The settlement must not be acknowledged before that.
+    public func endedWithoutWaiting(callID: String, billableMillis: Int64, cause: String) async throws
+        -> PendingSettlement
+    {
         guard (0...Self.maxBillableMillis).contains(billableMillis) else {
             throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMillis")
         }
         guard cause.utf8.count <= 128 else {
             throw TollgateError(.invalidArgument, "cause must be at most 128 bytes", field: "cause")
         }
-        guard let owner = try owner(of: callID) else { return .alreadySettled }
-        let outcome = try await owner.end(callID: callID, reportedMillis: billableMillis, cause: cause)
+        guard let owner = try owner(of: callID) else {
+            return PendingSettlement(outcome: .alreadySettled, sequence: nil, journal: context.journal)
+        }
+        let (outcome, sequence) = try await owner.endQueued(callID: callID, reportedMillis: billableMillis,
+                                                            cause: cause)
         forget(callID: callID)
-        return outcome
+        return PendingSettlement(outcome: outcome, sequence: sequence, journal: context.journal)
     }
 
     /// How many calls are live (authorized, answered or cut, not yet ended); cheap, for metrics.

@@ -28,36 +28,58 @@ extension PBXServer {
                         pushQueue.finish()
                         group.cancelAll()
                     }
-                    do {
-                        frames: for try await frame in inbound {
-                            activity.touch(engine.nowMillis())
-                            let action = machine.received(frame, nowMillis: engine.nowMillis(),
-                                                          sessionID: UUID().uuidString)
-                            switch action {
-                            case .send(let payload):
-                                try await outbound.write(Self.frame(payload))
-                            case .sendAndClose(let payload):
-                                try await outbound.write(Self.frame(payload))
-                                break frames
-                            case .dispatch(let correlationID, let request):
-                                if connection == nil, case .established(let node, let session) = machine.state {
-                                    connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue,
-                                                               close: { channelToClose.close(promise: nil) })
-                                    logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
+                    let replies = ReplyPipeline(bound: configuration.maxPipelinedReplies)
+                    try await withThrowingDiscardingTaskGroup { writer in
+                        writer.addTask {
+                            // A failed write ends the connection; a request loop waiting for room is released.
+                            do {
+                                while let item = await replies.next() {
+                                    let payload = switch item {
+                                    case .ready(let payload): payload
+                                    case .deferred(let settle): await settle()
+                                    }
+                                    try await outbound.write(Self.frame(payload))
                                 }
-                                guard let connection else { break frames }
-                                if let reply = await handle(request, correlationID: correlationID, on: connection) {
-                                    try await outbound.write(Self.frame(reply))
-                                }
-                            case .none:
-                                break frames
+                            } catch {
+                                replies.abandon()
+                                throw error
                             }
                         }
-                    } catch let error as FrameError {
-                        if case .sendAndClose(let payload) = machine.frameFailed(error) {
-                            try? await outbound.write(Self.frame(payload))
+                        defer { replies.finish() }
+                        do {
+                            frames: for try await frame in inbound {
+                                activity.touch(engine.nowMillis())
+                                let action = machine.received(frame, nowMillis: engine.nowMillis(),
+                                                              sessionID: UUID().uuidString)
+                                switch action {
+                                case .send(let payload):
+                                    await replies.send(.ready(payload))
+                                case .sendAndClose(let payload):
+                                    await replies.send(.ready(payload))
+                                    break frames
+                                case .dispatch(let correlationID, let request):
+                                    if connection == nil, case .established(let node, let session) = machine.state {
+                                        connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue,
+                                                                   close: { channelToClose.close(promise: nil) })
+                                        logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
+                                    }
+                                    guard let connection else { break frames }
+                                    if case .ended(let callID, let billable, let cause) = request {
+                                        await replies.send(await settle(callID: callID, billableMillis: billable,
+                                                                        cause: cause, correlationID: correlationID))
+                                    } else if let reply = await handle(request, correlationID: correlationID, on: connection) {
+                                        await replies.send(.ready(reply))
+                                    }
+                                case .none:
+                                    break frames
+                                }
+                            }
+                        } catch let error as FrameError {
+                            if case .sendAndClose(let payload) = machine.frameFailed(error) {
+                                await replies.send(.ready(payload))
+                            }
+                            logger.info("PBX connection closed: \(error)")
                         }
-                        logger.info("PBX connection closed: \(error)")
                     }
                 }
             }
@@ -137,12 +159,39 @@ extension PBXServer {
             case .pushAcknowledged:
                 return nil
             }
-        } catch let error as TollgateError {
-            return WireReplies.ack(correlationID: correlationID, status: WireStatus(error))
         } catch {
-            logger.error("request failed", metadata: ["error": "\(error)"])
-            return WireReplies.ack(correlationID: correlationID,
-                                   status: WireStatus(.unavailable, "the engine could not apply the request"))
+            return errorReply(error, correlationID: correlationID)
         }
+    }
+
+    /// Settles a call now and returns its reply, deferred until the settlement is committed, so the connection's
+    /// next requests are handled meanwhile (one connection's settlements then share group commits).
+    func settle(callID: String, billableMillis: Int64, cause: String, correlationID: UInt64) async -> ReplyPipeline.Item {
+        do {
+            let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
+            routing.release(callID)
+            return .deferred { [self] in
+                do {
+                    try await pending.committed()
+                } catch {
+                    return errorReply(error, correlationID: correlationID)
+                }
+                if case .settled(let record, _) = pending.outcome {
+                    return WireReplies.ended(correlationID: correlationID, settled: record)
+                }
+                return WireReplies.ended(correlationID: correlationID, settled: nil)
+            }
+        } catch {
+            return .ready(errorReply(error, correlationID: correlationID))
+        }
+    }
+
+    func errorReply(_ error: any Error, correlationID: UInt64) -> [UInt8] {
+        if let error = error as? TollgateError {
+            return WireReplies.ack(correlationID: correlationID, status: WireStatus(error))
+        }
+        logger.error("request failed", metadata: ["error": "\(error)"])
+        return WireReplies.ack(correlationID: correlationID,
+                               status: WireStatus(.unavailable, "the engine could not apply the request"))
     }
 }

@@ -19,14 +19,19 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
         public var maxQueuedPushes: Int
         /// How long the calls of a dropped connection wait for a resync before they are settled.
         public var resyncGraceMillis: Int64
+        /// Replies of one connection waiting to be written (most waiting for their settlement's commit); beyond
+        /// it the connection's requests are not read until replies drain.
+        public var maxPipelinedReplies: Int
 
         public init(host: String = "127.0.0.1", port: Int = 7070, session: SessionStateMachine.Configuration,
-                    maxQueuedPushes: Int = 10_000, resyncGraceMillis: Int64 = 120_000) {
+                    maxQueuedPushes: Int = 10_000, resyncGraceMillis: Int64 = 120_000,
+                    maxPipelinedReplies: Int = 4_096) {
             self.host = host
             self.port = port
             self.session = session
             self.maxQueuedPushes = maxQueuedPushes
             self.resyncGraceMillis = resyncGraceMillis
+            self.maxPipelinedReplies = maxPipelinedReplies
         }
     }
 

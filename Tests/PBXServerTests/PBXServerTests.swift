@@ -19,8 +19,8 @@ struct PBXServerTests {
         let task: Task<Void, any Error>
         let port: Int
 
-        init(maxQueuedPushes: Int = 10_000) async throws {
-            engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal)
+        init(maxQueuedPushes: Int = 10_000, journal override: (any BillingJournal)? = nil) async throws {
+            engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: override ?? journal)
             let server = PBXServer(engine: engine, configuration: .init(
                 port: 0, session: .init(secret: "s3cret", serverVersion: "test"), maxQueuedPushes: maxQueuedPushes))
             self.server = server
@@ -93,6 +93,36 @@ struct PBXServerTests {
         #expect(unknown.status.code == .notFound)
         }
         #expect(await h.engine.extensionAccount(number: "8001")?.balance == .zero)
+    }
+
+    @Test("a settlement is replied to only once committed, in order, while the connection's next requests go on")
+    func settlementsPipelined() async throws {
+        let held = HeldJournal()
+        let h = try await Harness(journal: held)
+        defer { h.task.cancel() }
+        try await h.billed8001(balance: 10_000_000)
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            _ = try await pbx.call(Self.authorize("c1"))
+            _ = try await pbx.call(Self.answered("c1"))
+            held.hold()
+            let endedID = try await pbx.send(Self.ended("c1", 1_000))
+            let authorizeID = try await pbx.send(Self.authorize("c2"))
+            // The request after the settlement is handled while the settlement waits for its commit…
+            for _ in 0..<10_000 where !h.engine.isLive(callID: "c2") { await Task.yield() }
+            #expect(h.engine.isLive(callID: "c2") && !h.engine.isLive(callID: "c1"))
+            #expect(held.waitingCount == 1)
+            // …but no reply leaves before the settlement is durable, and replies keep the requests' order.
+            held.release()
+            func nextReply() async throws -> Tollgate_Pbx_V1_Envelope? {
+                while let frame = try await pbx.next() { if frame.hasStatus { return frame } }
+                return nil
+            }
+            let first = try #require(try await nextReply())
+            #expect(first.correlationID == endedID && first.endedReply.settledNow && first.endedReply.costMicros == 20_000)
+            let second = try #require(try await nextReply())
+            #expect(second.correlationID == authorizeID && second.authorizeReply.decision == .allow)
+        }
     }
 
     @Test("a denied call and a free call get their decisions")
