@@ -2,7 +2,7 @@
 # Runs one load scenario against a real `tollgate serve` on a fresh temporary ledger and reports it.
 # Usage: LoadTests/run.sh SCENARIO [--json FILE] [--report FILE] [--tollgate PATH]
 #        LOADGEN_ARGS="--connections 64 --duration 20" LoadTests/run.sh throughput   (explore around a scenario)
-#   SCENARIO: smoke | throughput | concurrency | cutoff-storm | recharge-race
+#   SCENARIO: smoke | throughput | authorize | latency | concurrency | cutoff-storm | recharge-race
 # Builds the C client and load generator (make), uses a release `tollgate` unless --tollgate names one, starts the
 # server on free loopback ports, syncs extensions over the PBX protocol, sets up billing through the admin API,
 # runs the load generator, measures the echo and SQLite baselines in the same run, and fails when any account
@@ -34,6 +34,10 @@ case "$scenario" in
     throughput)
         extensions=20000 per_ext=4 cps=0 duration=60 hold=fixed hold_ms=100 connections=16 inflight=512
         max_live=200000 drain=30 echo_s=10 ledger_rows=300000 ;;
+    authorize)
+        extensions=20000 per_ext=4 cps=0 duration=30 answer=0 connections=16 inflight=512 drain=30 echo_s=10 ;;
+    latency)
+        extensions=20000 per_ext=4 cps=5000 duration=60 hold=fixed hold_ms=100 connections=16 inflight=512 drain=30 ;;
     concurrency)
         extensions=100000 per_ext=10 cps=20000 duration=120 max_calls=1000000 max_live=1050000 hold=fixed
         hold_ms=120000 rate=1000 balance=1000000000 connections=16 inflight=1024 drain=150 ledger_rows=300000 ;;
@@ -43,7 +47,7 @@ case "$scenario" in
     recharge-race)
         extensions=1000 per_ext=20 cps=2000 duration=30 hold=exp hold_ms=5000 hold_max=60000 balance=500000
         recharge_every=20 recharge_amount=0.05 bad=0.05 locked=10 broke=10 drain=60 ;;
-    *) echo "unknown scenario: $scenario (smoke, throughput, concurrency, cutoff-storm, recharge-race)"; exit 64 ;;
+    *) echo "unknown scenario: $scenario (smoke, throughput, authorize, latency, concurrency, cutoff-storm, recharge-race)"; exit 64 ;;
 esac
 
 make --quiet -C "$here/cclient" build/libtollgate_client.a

@@ -30,15 +30,23 @@ typedef struct {
 } pending;
 
 typedef struct {
+    pending *slots;
+    uint32_t capacity, head, count;
+} pending_ring;
+
+typedef struct {
     int fd;
     int index;
     int closed;
     int writable_wait; /* EPOLLOUT armed */
     buffer in, out;
     uint64_t next_id;
-    pending *ring; /* requests awaiting their reply, in send order (the server replies in order) */
-    uint32_t ring_capacity, ring_head, ring_count;
-    uint32_t window; /* requests in flight beyond which the connection takes no new calls */
+    /* Requests awaiting their reply, in send order. The server answers in order, except that a settlement's
+     * reply waits for its commit (settlements stay in order among themselves): so one ring for Ended, one for
+     * everything else, and a reply is always at the head of one of them. */
+    pending_ring rings[2];
+    uint32_t ring_count; /* both rings */
+    uint32_t window;     /* requests in flight beyond which the connection takes no new calls */
 } connection;
 
 int connect_loopback(const char *host, int port);

@@ -54,39 +54,59 @@ int connect_loopback(const char *host, int port) {
     return fd;
 }
 
+static int ring_init(pending_ring *r, uint32_t capacity) {
+    r->capacity = capacity;
+    r->head = r->count = 0;
+    r->slots = calloc(capacity, sizeof *r->slots);
+    return r->slots ? 0 : -1;
+}
+
+/* Follow-ups (answered, ended) of calls already placed are never refused: the window limits only new calls (see
+ * place_call), so a ring grows to at most a few requests per live call. */
+static int ring_push(pending_ring *r, pending p) {
+    if (r->count == r->capacity) {
+        uint32_t capacity = r->capacity * 2;
+        pending *slots = malloc(sizeof *slots * capacity);
+        if (!slots) return -1;
+        for (uint32_t i = 0; i < r->count; i++) slots[i] = r->slots[(r->head + i) % r->capacity];
+        free(r->slots);
+        r->slots = slots;
+        r->capacity = capacity;
+        r->head = 0;
+    }
+    r->slots[(r->head + r->count) % r->capacity] = p;
+    r->count++;
+    return 0;
+}
+
+static pending *ring_take(pending_ring *r, uint64_t id) {
+    if (r->count == 0 || r->slots[r->head].id != id) return NULL;
+    pending *p = &r->slots[r->head];
+    r->head = (r->head + 1) % r->capacity;
+    r->count--;
+    return p;
+}
+
 int conn_init(connection *c, int fd, int index, uint32_t window) {
     memset(c, 0, sizeof *c);
     c->fd = fd;
     c->index = index;
     c->next_id = 1;
     c->window = window;
-    c->ring_capacity = window;
-    c->ring = calloc(window, sizeof *c->ring);
-    return c->ring ? 0 : -1;
+    return ring_init(&c->rings[0], window) == 0 && ring_init(&c->rings[1], window) == 0 ? 0 : -1;
 }
 
 int conn_request(connection *c, uint8_t kind, uint32_t slot, uint32_t gen, int64_t sent_us,
                  size_t (*build)(uint8_t *, size_t, uint64_t, void *), void *arg) {
     if (c->closed) return -1;
-    if (c->ring_count == c->ring_capacity) {
-        /* Follow-ups (answered, ended) of calls already placed are never refused: the window limits only new
-         * calls (see place_call), so the ring grows to at most a few requests per live call. */
-        uint32_t capacity = c->ring_capacity * 2;
-        pending *ring = malloc(sizeof *ring * capacity);
-        if (!ring) return -1;
-        for (uint32_t i = 0; i < c->ring_count; i++) ring[i] = c->ring[(c->ring_head + i) % c->ring_capacity];
-        free(c->ring);
-        c->ring = ring;
-        c->ring_capacity = capacity;
-        c->ring_head = 0;
-    }
     if (buffer_reserve(&c->out, MAX_FRAME) < 0) return -1;
-    uint64_t id = c->next_id++;
+    uint64_t id = c->next_id;
     size_t n = build(c->out.data + c->out.length, c->out.capacity - c->out.length, id, arg);
     if (n == 0) return -1;
+    pending p = {.id = id, .slot = slot, .gen = gen, .kind = kind, .sent_us = sent_us};
+    if (ring_push(&c->rings[kind == P_ENDED], p) < 0) return -1;
+    c->next_id++;
     c->out.length += n;
-    pending *p = &c->ring[(c->ring_head + c->ring_count) % c->ring_capacity];
-    *p = (pending){.id = id, .slot = slot, .gen = gen, .kind = kind, .sent_us = sent_us};
     c->ring_count++;
     return 0;
 }
@@ -152,10 +172,8 @@ int conn_read(connection *c, void (*on_frame)(connection *, const uint8_t *, siz
 }
 
 pending *conn_take_reply(connection *c, uint64_t correlation_id) {
-    if (c->ring_count == 0) return NULL;
-    pending *p = &c->ring[c->ring_head];
-    if (p->id != correlation_id) return NULL;
-    c->ring_head = (c->ring_head + 1) % c->ring_capacity;
-    c->ring_count--;
+    pending *p = ring_take(&c->rings[0], correlation_id);
+    if (!p) p = ring_take(&c->rings[1], correlation_id);
+    if (p) c->ring_count--;
     return p;
 }

@@ -33,12 +33,27 @@ extension PBXServer {
                         writer.addTask {
                             // A failed write ends the connection; a request loop waiting for room is released.
                             do {
-                                while let item = await replies.next() {
-                                    let payload = switch item {
-                                    case .ready(let payload): payload
-                                    case .deferred(let settle): await settle()
+                                // Settlements' replies go through one task, in order: commits complete in order,
+                                // so waiting for them one by one costs nothing and keeps their order.
+                                let (settlements, queued) = AsyncStream<@Sendable () async -> [UInt8]>.makeStream()
+                                try await withThrowingDiscardingTaskGroup { commits in
+                                    commits.addTask {
+                                        for await settle in settlements {
+                                            let payload = await settle()
+                                            try await outbound.write(Self.frame(payload))
+                                            replies.written()
+                                        }
                                     }
-                                    try await outbound.write(Self.frame(payload))
+                                    defer { queued.finish() }
+                                    while let item = await replies.next() {
+                                        switch item {
+                                        case .ready(let payload):
+                                            try await outbound.write(Self.frame(payload))
+                                            replies.written()
+                                        case .deferred(let settle):
+                                            queued.yield(settle)
+                                        }
+                                    }
                                 }
                             } catch {
                                 replies.abandon()

@@ -1,12 +1,15 @@
 import NIOCore
 import Synchronization
 
-/// One connection's replies, in request order, between the request loop and the reply writer.
+/// One connection's replies, between the request loop and the reply writer.
 ///
-/// A reply is ready at once, or deferred until a settlement is committed: the request loop goes on with the next
-/// request meanwhile, so one connection's settlements share group commits instead of waiting one commit each,
-/// and replies still leave in the order the requests came. At most `bound` replies wait; beyond that the request
-/// loop suspends (and stops reading the socket), so a PBX that floods cannot make the server buffer without end.
+/// A reply is ready at once, or deferred until a settlement is committed. Ready replies leave in request order;
+/// a deferred one leaves when its commit completes (commits complete in order, so settlements' replies keep
+/// their order among themselves), possibly after replies to later requests, which is what correlation ids are
+/// for. The request loop goes on with the next request meanwhile, so one connection's settlements share group
+/// commits and an authorization is never queued behind a disk flush. At most `bound` replies are outstanding
+/// (queued or waiting for their commit); beyond that the request loop suspends (and stops reading the socket),
+/// so a PBX that floods cannot make the server buffer without end.
 final class ReplyPipeline: Sendable {
     enum Item: Sendable {
         case ready([UInt8])
@@ -15,6 +18,7 @@ final class ReplyPipeline: Sendable {
 
     private struct State {
         var items = CircularBuffer<Item>()
+        var outstanding = 0
         var reader: CheckedContinuation<Item?, Never>?
         var sender: CheckedContinuation<Void, Never>?
         var finished = false
@@ -25,44 +29,56 @@ final class ReplyPipeline: Sendable {
 
     init(bound: Int) { self.bound = bound }
 
-    /// Queues a reply; suspends while `bound` replies wait. After ``finish()``, drops it.
+    /// Replies queued or waiting for their commit.
+    var outstanding: Int { state.withLock { $0.outstanding } }
+
+    /// Queues a reply; suspends while `bound` replies are outstanding. After ``finish()``, drops it.
     func send(_ item: Item) async {
         await withCheckedContinuation { (room: CheckedContinuation<Void, Never>) in
-            let resume: (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { state in
+            let (reader, proceed): (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { state in
                 if state.finished { return (nil, true) }
-                if let reader = state.reader {
+                state.outstanding += 1
+                var reader: CheckedContinuation<Item?, Never>?
+                if let waiting = state.reader {
                     state.reader = nil
-                    return (reader, true)
+                    reader = waiting
+                } else {
+                    state.items.append(item)
                 }
-                state.items.append(item)
-                if state.items.count < bound { return (nil, true) }
+                if state.outstanding < bound { return (reader, true) }
                 state.sender = room
-                return (nil, false)
+                return (reader, false)
             }
-            resume.0?.resume(returning: item)
-            if resume.1 { room.resume() }
+            reader?.resume(returning: item)
+            if proceed { room.resume() }
         }
     }
 
-    /// The next reply, in order; nil once finished and drained.
+    /// The next reply to write, in request order; nil once finished and drained.
     func next() async -> Item? {
         await withCheckedContinuation { (continuation: CheckedContinuation<Item?, Never>) in
-            let (item, sender, done): (Item?, CheckedContinuation<Void, Never>?, Bool) = state.withLock { state in
-                if let item = state.items.popFirst() {
-                    let sender = state.sender
-                    state.sender = nil
-                    return (item, sender, false)
-                }
-                if state.finished { return (nil, nil, true) }
+            let (item, done): (Item?, Bool) = state.withLock { state in
+                if let item = state.items.popFirst() { return (item, false) }
+                if state.finished { return (nil, true) }
                 state.reader = continuation
-                return (nil, nil, false)
+                return (nil, false)
             }
-            sender?.resume()
             if let item { continuation.resume(returning: item) } else if done { continuation.resume(returning: nil) }
         }
     }
 
-    /// No more replies: the writer drains what waits, a suspended sender is released.
+    /// A reply was written (or given up): it no longer counts against the bound.
+    func written() {
+        let sender: CheckedContinuation<Void, Never>? = state.withLock { state in
+            state.outstanding -= 1
+            guard state.outstanding < bound, let sender = state.sender else { return nil }
+            state.sender = nil
+            return sender
+        }
+        sender?.resume()
+    }
+
+    /// No more replies: the writer drains what is queued, a suspended sender is released.
     func finish() {
         let (reader, sender) = state.withLock { state in
             state.finished = true
@@ -75,7 +91,7 @@ final class ReplyPipeline: Sendable {
         sender?.resume()
     }
 
-    /// Drops what waits (the writer failed): nothing more will be written.
+    /// Drops what is queued (the writer failed): nothing more will be written.
     func abandon() {
         let (reader, sender) = state.withLock { state in
             state.finished = true
