@@ -2,8 +2,10 @@
 # Installs the Debian packages Tollgate builds against, when they are missing.
 set -euo pipefail
 needed=()
-# libreoffice-calc-nogui: the tests open the XLSX exports with LibreOffice, as billing managers do.
-for package in libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc libreoffice-calc-nogui; do
+# With --tests, also what only the tests use: LibreOffice opens the XLSX exports, as billing managers do.
+packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc)
+[ "${1:-}" = "--tests" ] && packages+=(libreoffice-calc-nogui)
+for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done
 if [ "${#needed[@]}" -gt 0 ]; then

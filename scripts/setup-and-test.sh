@@ -2,7 +2,7 @@
 # Every test: set up, build with our own warnings treated as errors, run the whole suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./scripts/install-system-packages.sh
+./scripts/install-system-packages.sh --tests
 ./scripts/install-python-packages.sh
 log=$(mktemp)
 swift build --build-tests 2>&1 | tee "$log"
