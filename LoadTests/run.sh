@@ -92,10 +92,10 @@ python3 "$here/loadgen/setup.py" --http "$http_port" --admin-password "$admin_pa
 run=("${common[@]}" --scenario "$scenario" --connections "$connections" --inflight "$inflight" --calls-per-ext "$per_ext"
      --cps "$cps" --duration "$duration" --max-live "$max_live" --hold "$hold" --hold-ms "$hold_ms"
      --hold-min-ms "$hold_min" --hold-max-ms "$hold_max" --answer-ratio "$answer" --bad-share "$bad" --drain "$drain"
-     --server-pid "$serve_pid" --json "$work/loadgen.json" --timeline "$work/timeline.csv")
+     --server-pid "$serve_pid" --json "$work/loadgen.json" --timeline "$work/timeline.csv" --http-port "$http_port")
 [ "$max_calls" -gt 0 ] && run+=(--max-calls "$max_calls")
 [ "$recharge_every" -gt 0 ] && run+=(--recharge-every-ms "$recharge_every" --recharge-amount "$recharge_amount"
-                                     --http-port "$http_port" --token-file "$work/token")
+                                     --token-file "$work/token")
 [ "$expect_cutoff" -eq 1 ] && run+=(--balance-micros "$balance" --credit-micros "$credit" --rate-micros "$rate" --unit-s "$unit")
 # LOADGEN_ARGS (e.g. "--connections 64 --duration 20") overrides a scenario's load settings for exploring.
 read -r -a extra <<<"${LOADGEN_ARGS:-}"

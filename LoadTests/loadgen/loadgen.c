@@ -334,6 +334,8 @@ static int64_t server_rss(void) {
 
 static int echo_mode;
 static http_job *recharge_job;
+static http_job *metrics_job;
+enum { JOB_RECHARGE = 1, JOB_METRICS = 2 };
 
 static void on_echo_frame(connection *conn, const uint8_t *payload, size_t length, int64_t now) {
     tg_message m;
@@ -394,6 +396,30 @@ static void finish_recharge(void) {
     recharge_job = NULL;
 }
 
+static int64_t metric_micros(const char *text, const char *name) {
+    const char *at = text;
+    size_t length = strlen(name);
+    while ((at = strstr(at, name)) != NULL) {
+        /* A sample line: the name at the start of a line, then a space and the value in seconds. */
+        if ((at == text || at[-1] == '\n') && at[length] == ' ') return llround(strtod(at + length + 1, NULL) * 1e6);
+        at += length;
+    }
+    return 0;
+}
+
+/* The server's tick lateness in its last completed 10-second window, from /metrics (no token needed). */
+static void finish_metrics(void) {
+    int status;
+    if (!http_job_step(metrics_job, &status)) return;
+    if (status == 200) {
+        const char *text = http_job_response(metrics_job);
+        stats.tick_window_p99_us = metric_micros(text, "tollgate_tick_lateness_window_p99_seconds");
+        stats.tick_window_max_us = metric_micros(text, "tollgate_tick_lateness_window_max_seconds");
+    }
+    http_job_free(metrics_job);
+    metrics_job = NULL;
+}
+
 /* One epoll round: reads replies and pushes, writes what is buffered. */
 static void pump(int timeout_ms) {
     struct epoll_event events[512];
@@ -401,7 +427,9 @@ static void pump(int timeout_ms) {
     int64_t now = now_us();
     for (int i = 0; i < n; i++) {
         if (events[i].data.u64 & (1ull << 63)) {
-            if (recharge_job) finish_recharge();
+            uint64_t which = events[i].data.u64 & ~(1ull << 63);
+            if (which == JOB_RECHARGE && recharge_job) finish_recharge();
+            if (which == JOB_METRICS && metrics_job) finish_metrics();
             continue;
         }
         connection *c = &conns[events[i].data.u64];
@@ -524,7 +552,7 @@ static void start_recharge(uint64_t serial) {
     char number[24], key[64];
     ext_number((int32_t)(next_random() % (uint64_t)opt.extensions), number, sizeof number);
     snprintf(key, sizeof key, "loadgen-%d-%" PRIu64, (int)getpid(), serial);
-    recharge_job = http_recharge_start(ep, opt.http_port, token, number, opt.recharge_amount, key, NULL);
+    recharge_job = http_recharge_start(ep, opt.http_port, token, number, opt.recharge_amount, key, JOB_RECHARGE);
     if (!recharge_job) {
         stats.recharges_failed++;
         stats.errors++;
@@ -540,16 +568,19 @@ static void progress(FILE *timeline, int64_t elapsed_us, uint64_t started_delta)
             stats.cutoffs, stats.errors);
     if (timeline)
         fprintf(timeline, "%" PRId64 ",%" PRIu64 ",%" PRIu64 ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 ",%" PRIu64
-                ",%" PRIu64 ",%" PRId64 "\n",
+                ",%" PRIu64 ",%" PRId64 ",%" PRId64 ",%" PRId64 "\n",
                 elapsed_us / 1000000, started_delta, stats.completed, stats.live,
                 hist_percentile(&stats.authorize_interval, 50), hist_percentile(&stats.authorize_interval, 99),
-                hist_percentile(&stats.authorize_interval, 99.9), stats.cutoffs, stats.errors, rss);
+                hist_percentile(&stats.authorize_interval, 99.9), stats.cutoffs, stats.errors, rss,
+                stats.tick_window_p99_us, stats.tick_window_max_us);
+    /* Every second: the server's windowed tick lateness (its window is 10 s, so the value changes every 10 s). */
+    if (opt.http_port && !metrics_job) metrics_job = http_get_start(ep, opt.http_port, "/metrics", JOB_METRICS);
     hist_reset(&stats.authorize_interval);
 }
 
 static int run_scenario(void) {
     FILE *timeline = opt.timeline_path ? fopen(opt.timeline_path, "w") : NULL;
-    if (timeline) fputs("second,started,completed,live,authorize_p50_us,authorize_p99_us,authorize_p999_us,cutoffs,errors,server_rss_bytes\n", timeline);
+    if (timeline) fputs("second,started,completed,live,authorize_p50_us,authorize_p99_us,authorize_p999_us,cutoffs,errors,server_rss_bytes,tick_window_p99_us,tick_window_max_us\n", timeline);
     if (opt.recharge_every_ms) {
         /* "0.10" → 100000 micro-units; the amount is given as a decimal string to the API. */
         const char *a = opt.recharge_amount;
@@ -591,7 +622,7 @@ static int run_scenario(void) {
         }
         fire_timers(now);
         flush_all();
-        if (!placing && stats.live == 0 && !recharge_job) break;
+        if (!placing && stats.live == 0 && !recharge_job && !metrics_job) break;
         if (!placing && !force_until && now >= drain_until) {
             /* Calls still up when the drain ends are hung up, as a PBX shutting down would. */
             for (uint32_t slot = 0; slot < opt.max_live; slot++)

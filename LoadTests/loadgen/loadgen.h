@@ -74,6 +74,7 @@ typedef struct {
     int64_t rss_base, rss_peak;
     int64_t placing_us, run_us; /* how long calls were placed; the whole run */
     histogram authorize, authorize_interval, cutoff_lateness, cutoff_server_lateness;
+    int64_t tick_window_p99_us, tick_window_max_us; /* the server's last completed 10 s window, scraped */
 } run_stats;
 
 /* Writes the JSON summary (integers; µs for times). `settings` is a JSON object text of the run's options. */
@@ -83,13 +84,16 @@ int write_summary(const char *path, const char *scenario, const run_stats *s, co
 int run_echo_server(int port, int seconds);
 
 /* ---- HTTP (recharges through the admin API) ---- */
+/* A job registers its socket in the epoll set with data.u64 = (1 << 63) | tag. */
 typedef struct http_job http_job;
+http_job *http_start(int epoll_fd, int port, const char *request, uint64_t tag);
 http_job *http_recharge_start(int epoll_fd, int port, const char *token, const char *number, const char *amount,
-                              const char *idempotency_key, void *tag);
+                              const char *idempotency_key, uint64_t tag);
+http_job *http_get_start(int epoll_fd, int port, const char *path, uint64_t tag);
 /* Advances the job on an epoll event; returns 1 when done (then *status holds the HTTP status, 0 = failed). */
 int http_job_step(http_job *job, int *status);
-int http_job_fd(const http_job *job);
-void *http_job_tag(const http_job *job);
+/* The whole response (status line, headers, body), NUL-terminated, once done. */
+const char *http_job_response(const http_job *job);
 void http_job_free(http_job *job);
 
 #endif

@@ -80,12 +80,22 @@ if args.ledger:
         summary[key] = int(found.group(1)) if found else 0
 summary["machine"] = args.machine
 
+rows = list(csv.DictReader(open(args.timeline)))
+
+# Tick lateness while the load was held: the server's 10-second windows (scraped every second) that ended at a
+# second when the live calls had been at 99% of their peak or more for the 10 seconds before.
+peak = summary["live_calls_peak"]
+held = [int(r["tick_window_p99_us"]) for i, r in enumerate(rows)
+        if i >= 11 and peak and all(int(rows[j]["live"]) >= 0.99 * peak for j in range(i - 11, i + 1))]
+summary["tick_lateness_hold_windows"] = len(held)
+summary["tick_lateness_hold_p99_us"] = max(held) if held else 0
+summary["tick_lateness_hold_p99_median_us"] = sorted(held)[len(held) // 2] if held else 0
+
 if args.json:
     with open(args.json, "w") as f:
         json.dump(summary, f, indent=2)
         f.write("\n")
 
-rows = list(csv.DictReader(open(args.timeline)))
 
 
 def chart(title, series, unit):
@@ -125,6 +135,8 @@ if args.report:
         chart("Authorize round trip (per second)", [("p50", "#1f77b4", column("authorize_p50_us")),
                                                     ("p99", "#ff7f0e", column("authorize_p99_us")),
                                                     ("p99.9", "#d62728", column("authorize_p999_us"))], "µs"),
+        chart("Tick lateness, server's last 10-second window", [("p99", "#ff7f0e", column("tick_window_p99_us")),
+                                                                ("max", "#d62728", column("tick_window_max_us"))], "µs"),
         chart("Server resident memory", [("RSS", "#9467bd", [v // (1 << 20) for v in column("server_rss_bytes")])], "MiB"),
     ]
     table = "\n".join(f"<tr><th>{html.escape(k)}</th><td>{html.escape(json.dumps(v))}</td></tr>" for k, v in summary.items())

@@ -13,6 +13,9 @@ final class APIMetrics: Sendable {
     private let latenessP50: Gauge
     private let latenessP99: Gauge
     private let latenessMax: Gauge
+    private let windowP99: Gauge
+    private let windowMax: Gauge
+    private let windowEnd: Gauge
     private let batches: Gauge
     private let entries: Gauge
     private let checkpoints: Gauge
@@ -28,6 +31,9 @@ final class APIMetrics: Sendable {
         latenessP50 = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_p50", unitName: "seconds", helpText: "Median tick lateness."))
         latenessP99 = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_p99", unitName: "seconds", helpText: "99th percentile tick lateness."))
         latenessMax = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_max", unitName: "seconds", helpText: "Largest tick lateness."))
+        windowP99 = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_window_p99", unitName: "seconds", helpText: "99th percentile tick lateness in the last completed 10-second window of engine time."))
+        windowMax = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_window_max", unitName: "seconds", helpText: "Largest tick lateness in the last completed 10-second window."))
+        windowEnd = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "tick_lateness_window_end", unitName: "seconds", helpText: "When that window ended, seconds since the Unix epoch (0: none yet)."))
         batches = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_batches", unitName: "total", helpText: "Ledger transactions committed."))
         entries = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_entries", unitName: "total", helpText: "Journal entries committed."))
         checkpoints = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_checkpoints", unitName: "total", helpText: "Live-state checkpoints committed."))
@@ -69,6 +75,9 @@ final class APIMetrics: Sendable {
         latenessP50.set(Double(ticks.latenessP50Micros) / 1_000_000)
         latenessP99.set(Double(ticks.latenessP99Micros) / 1_000_000)
         latenessMax.set(Double(ticks.latenessMaxMicros) / 1_000_000)
+        windowP99.set(Double(ticks.windowP99Micros) / 1_000_000)
+        windowMax.set(Double(ticks.windowMaxMicros) / 1_000_000)
+        windowEnd.set(ticks.windowEndMillis / 1000)
         let engine = api.engine.stats.snapshot()
         for (gauge, read) in engineGauges { gauge.set(read(engine)) }
         let writer = await api.ledger.writerStats

@@ -62,7 +62,7 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
                 for entry in again { wheel.insert(entry.target, at: entry.at) }
             }
         }
-        stats.record(latenessMicros: lateness)
+        stats.record(latenessMicros: lateness, nowMillis: time.nowMillis())
     }
 
     /// Fires due work every millisecond until cancelled.
