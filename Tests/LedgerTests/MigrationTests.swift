@@ -1,0 +1,53 @@
+import BillingCore
+import Foundation
+import GRDB
+@testable import Ledger
+import TestSupport
+import Testing
+
+@Suite("Ledger: schema migrations keep the data")
+struct MigrationTests {
+    @Test("v3 (plain rowids for the call log and the ledger) keeps every row and id, and ids go on after them")
+    func v3KeepsRows() async throws {
+        let directory = try TemporaryDirectory("migration")
+        defer { directory.remove() }
+        let path = directory.file("tollgate.sqlite")
+        // A ledger as the previous release left it: one recharge of 1.00 and a call that cost 0.20.
+        do {
+            let old = try DatabaseQueue(path: path)
+            try LedgerSchema.migrator.migrate(old, upTo: "v2-admin-users")
+            try await old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO extensions (number, user_name, billing_enabled, balance, total_recharges)
+                        VALUES ('8001', 'Room 1', 1, 800000, 1000000);
+                    INSERT INTO recharges (id, extension_number, user_name, kind, amount, balance_before, balance_after,
+                        at, operator, note) VALUES (5, '8001', 'Room 1', 'recharge', 1000000, 0, 1000000, 1, 'desk', '');
+                    INSERT INTO ledger (id, extension_number, kind, amount, balance_before, balance_after, at, call_id)
+                        VALUES (7, '8001', 'recharge', 1000000, 0, 1000000, 1, NULL),
+                               (9, '8001', 'settlement', -200000, 1000000, 800000, 2, 'c1');
+                    INSERT INTO calls (id, call_id, extension_number, user_name, dialled, authorized_at, answered_at,
+                        ended_at, billable_ms, cost, charged, result, reason, balance_after)
+                        VALUES (3, 'c1', '8001', 'Room 1', '0123', 1, 1, 2, 10000, 200000, 200000, 'completed',
+                                'NORMAL_CLEARING', 800000);
+                    """)
+            }
+        }
+        let ledger = try SQLiteLedger(path: path)
+        let writer = Task { await ledger.run() }
+        #expect(try await ledger.verify() == [])
+        let (callIDs, ledgerIDs, autoincrement) = try await ledger.pool.read { db in
+            (try Int64.fetchAll(db, sql: "SELECT id FROM calls"), try Int64.fetchAll(db, sql: "SELECT id FROM ledger ORDER BY id"),
+             try String.fetchAll(db, sql: "SELECT sql FROM sqlite_master WHERE name IN ('calls', 'ledger')")
+                .filter { $0.contains("AUTOINCREMENT") }.count)
+        }
+        #expect(callIDs == [3] && ledgerIDs == [7, 9] && autoincrement == 0)
+        // The engine restores the balance and goes on; new rows take the next ids.
+        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000)
+        #expect(await engine.extensionAccount(number: "8001")?.balance == Money(micros: 800_000))
+        _ = try await engine.recharge(number: "8001", amount: Money(micros: 500_000), operatorName: "desk")
+        #expect(try await ledger.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM ledger ORDER BY id") } == [7, 9, 10])
+        #expect(try await ledger.verify() == [])
+        try await ledger.close()
+        await writer.value
+    }
+}
