@@ -138,12 +138,12 @@ extension PBXServer {
                 try await engine.answered(callID: callID)
                 return WireReplies.ack(correlationID: correlationID, status: .ok)
             case .ended(let callID, let billable, let cause):
-                let outcome = try await engine.ended(callID: callID, billableMillis: billable, cause: cause)
-                routing.release(callID)
-                if case .settled(let record, _) = outcome {
-                    return WireReplies.ended(correlationID: correlationID, settled: record)
+                // The request loop calls `settle` itself so the connection need not wait for the commit; here the
+                // same settlement, waited for.
+                switch await settle(callID: callID, billableMillis: billable, cause: cause, correlationID: correlationID) {
+                case .ready(let payload): return payload
+                case .deferred(let reply): return await reply()
                 }
-                return WireReplies.ended(correlationID: correlationID, settled: nil)
             case .extensionSync(let extensions):
                 guard extensions.count <= 10_000 else {
                     throw TollgateError(.invalidArgument, "at most 10,000 extensions per sync", field: "extensions")
