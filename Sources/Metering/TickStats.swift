@@ -26,7 +26,7 @@ public final class TickStats: Sendable {
 
     private struct State {
         var wakes: Int64 = 0
-        // Up to 10 minutes late at 3 significant digits.
+        // Up to 10 minutes late at 3 significant digits. `histogram` holds the closed windows.
         var histogram = TickStats.makeHistogram()
         var window = TickStats.makeHistogram()
         var windowStart: Int64?
@@ -51,16 +51,15 @@ public final class TickStats: Sendable {
                 let w = state.window
                 state.completed = (Int64(w.valueAtPercentile(99)), Int64(w.totalCount == 0 ? 0 : w.max),
                                    Int64(w.totalCount), start + Self.windowMillis)
+                // Samples go into the window only (one record each on the tick path); the figures since start
+                // take each window whole when it closes.
+                state.histogram.add(w)
                 state.window.reset()
                 state.windowStart = nowMillis - (nowMillis - start) % Self.windowMillis
             } else if state.windowStart == nil {
                 state.windowStart = nowMillis
             }
-            for sample in samples {
-                let value = UInt64(min(max(0, sample), 600_000_000))
-                _ = state.histogram.record(value)
-                _ = state.window.record(value)
-            }
+            for sample in samples { _ = state.window.record(UInt64(min(max(0, sample), 600_000_000))) }
             state.wakes += Int64(samples.count)
         }
     }
@@ -70,7 +69,8 @@ public final class TickStats: Sendable {
 
     public func snapshot() -> Snapshot {
         state.withLock { state in
-            let h = state.histogram
+            var h = state.histogram
+            h.add(state.window)
             return Snapshot(
                 wakes: state.wakes, latenessP50Micros: Int64(h.valueAtPercentile(50)),
                 latenessP99Micros: Int64(h.valueAtPercentile(99)), latenessP999Micros: Int64(h.valueAtPercentile(99.9)),
