@@ -10,7 +10,10 @@ public struct AccountBook: Sendable {
     /// not a dictionary: extensions rarely hold more than a few calls, and one call in a dictionary costs
     /// twice the memory.
     public private(set) var calls: [CallCharging]
-    /// Increases with every change to the balance or the calls; checkpoints carry it.
+    /// Increases with every change a checkpoint must carry: everything except a paid charge. Charges between
+    /// two such changes follow from the state after the first and the tariff alone, so recovery re-derives
+    /// them (``advance(to:policy:)`` up to the instant the ledger last knew the engine alive) instead of the
+    /// ledger writing every tick of every call.
     public private(set) var revision: UInt64 = 0
     private var recentlySettled: [String] = []
     /// The latest instant `advance` ran at; wake-ups at or before it have been handled.
@@ -163,13 +166,13 @@ public struct AccountBook: Sendable {
 
     /// Takes the next charge of the call at `index`, or cuts it at `dueAt`; true when it was paid.
     private mutating func pay(at index: Int, dueAt: Int64, events: inout [BillingEvent]) -> Bool {
-        revision &+= 1
         let amount = calls[index].nextChargeAmount
         if account.available >= amount {
             account.balance = Money(micros: account.balance.micros - amount.micros)
             calls[index].recordCharge()
             return true
         }
+        revision &+= 1
         calls[index].cut(at: dueAt)
         projection.invalidate()
         events.append(.cutoff(callID: calls[index].callID, extensionNumber: account.number, boundary: dueAt,
@@ -299,11 +302,21 @@ public struct AccountBook: Sendable {
     public mutating func resume(callIDs: some Sequence<String>, at now: Int64, policy: BillingPolicy) -> [BillingEvent] {
         for id in callIDs {
             guard let index = index(of: id), calls[index].suspended else { continue }
-            calls[index].suspended = false
+            calls[index].suspendedAt = nil
             revision &+= 1
         }
         projection.invalidate()
         return advance(to: now, policy: policy)
+    }
+
+    /// Suspends every call not suspended yet, as last known live at `lastSeenAt`: after a restart, once the
+    /// charges they made since their checkpoint are re-derived, they wait for a PBX to claim them.
+    public mutating func suspendLive(lastSeenAt: Int64) {
+        for index in calls.indices where !calls[index].suspended {
+            calls[index].suspendedAt = lastSeenAt
+            revision &+= 1
+        }
+        projection.invalidate()
     }
 
     // MARK: Money and settings

@@ -36,8 +36,9 @@ public struct CallCharging: Sendable, Hashable {
     public var warnedFor: Int64?
     /// When the call will be cut if no money arrives (nil: not within the projection's horizon).
     public var projectedCutoff: Int64?
-    /// Restored after a restart and not yet claimed by a PBX: no charges accrue until it is.
-    public var suspended: Bool = false
+    /// Set while the call is restored after a restart and not yet claimed by a PBX: the last instant it was
+    /// known to be live. No charges accrue until a PBX claims it.
+    public internal(set) var suspendedAt: Int64?
 
     /// A newly authorized call.
     public init(callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
@@ -54,18 +55,23 @@ public struct CallCharging: Sendable, Hashable {
         self.grantCappedByMoney = false
     }
 
-    /// A call restored from a checkpoint after a restart.
+    /// A call restored from a checkpoint after a restart, as it was then: a call that was being metered still
+    /// is (``AccountBook/suspendLive(lastSeenAt:)`` suspends it once its charges since are re-derived).
     public init(restoring callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
                 unbilledReason: UnbilledReason?, authorizedAt: Int64, answeredAt: Int64?, chargesMade: Int64,
-                charged: Money, cutAt: Int64?) {
+                charged: Money, cutAt: Int64?, billingStoppedAt: Int64? = nil, suspendedAt: Int64? = nil) {
         self.init(callID: callID, extensionNumber: extensionNumber, dialled: dialled, rate: rate,
                   unbilledReason: unbilledReason, authorizedAt: authorizedAt)
         self.answeredAt = answeredAt
         self.chargesMade = chargesMade
         self.charged = charged
         if let cutAt { phase = .cut(boundary: cutAt) } else if answeredAt != nil { phase = .answered }
-        suspended = true
+        self.billingStoppedAt = billingStoppedAt
+        self.suspendedAt = suspendedAt
     }
+
+    /// Restored after a restart and not yet claimed by a PBX.
+    public var suspended: Bool { suspendedAt != nil }
 
     public var isBilled: Bool { rate != nil }
     public var isAnswered: Bool { answeredAt != nil }

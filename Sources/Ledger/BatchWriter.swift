@@ -8,6 +8,10 @@ enum BatchWriter {
     static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
         for entry in batch.entries { try apply(entry, to: db) }
         for checkpoint in batch.checkpoints { try apply(checkpoint, to: db) }
+        if let instant = batch.meteredThrough {
+            try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
+                .execute(arguments: [instant])
+        }
     }
 
     static func apply(_ entry: JournalEntry, to db: Database) throws {
@@ -84,10 +88,12 @@ enum BatchWriter {
         guard !checkpoint.calls.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
-                initial_time, rate, unit, unbilled_reason, authorized_at, answered_at, charges_made, charged, cut_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                initial_time, rate, unit, unbilled_reason, authorized_at, answered_at, charges_made, charged, cut_at,
+                billing_stopped_at, suspended_at)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
             ON CONFLICT(call_id) DO UPDATE SET answered_at = excluded.answered_at,
-                charges_made = excluded.charges_made, charged = excluded.charged, cut_at = excluded.cut_at
+                charges_made = excluded.charges_made, charged = excluded.charged, cut_at = excluded.cut_at,
+                billing_stopped_at = excluded.billing_stopped_at, suspended_at = excluded.suspended_at
             """)
         for call in checkpoint.calls {
             var bindings = Bindings(upsert)
@@ -101,6 +107,8 @@ enum BatchWriter {
             bindings.bind(call.chargesMade)
             bindings.bind(call.charged.micros)
             bindings.bind(call.cutAt)
+            bindings.bind(call.billingStoppedAt)
+            bindings.bind(call.suspendedAt)
             try bindings.execute()
         }
     }

@@ -10,7 +10,14 @@ final class JournalQueue: Sendable {
         var checkpoints: [AccountCheckpoint]
         /// The sequence number of the last entry in `entries` (or the last committed, when none).
         var lastSequence: UInt64
+        /// The latest instant the engine reported metering, when later than the one last drained.
+        var meteredThrough: Int64?
     }
+
+    /// How far `metered_through` may lag before it is worth a transaction of its own: recovery bills a call
+    /// no PBX claims back no further than this short of the instant it was last known live. Otherwise it
+    /// rides along with the batches the load makes anyway.
+    static let meteredWriteInterval: Int64 = 250
 
     fileprivate struct State {
         var entries: [JournalEntry] = []
@@ -24,9 +31,16 @@ final class JournalQueue: Sendable {
         var failure: (any Error)?
         /// Whether the writer was signalled since the last drain: one wake-up per batch is enough.
         var signalled = false
+        /// The latest `metered(through:)` instant handed to the writer.
+        var meteredDrained: Int64 = .min
     }
 
     private let state = Mutex(State())
+    /// The latest instant reported by `metered(through:)`; an atomic because every wake-up of every extension
+    /// reports, and a lock there would be taken a million times a second at a million live calls.
+    private let meteredThrough = Atomic<Int64>(.min)
+    /// The instant that last woke the writer on its own account.
+    private let meteredSignalled = Atomic<Int64>(.min)
     private let signal: AsyncStream<Void>.Continuation
     /// Yields when something was queued; the writer waits on it when idle.
     let wakeups: AsyncStream<Void>
@@ -54,14 +68,39 @@ final class JournalQueue: Sendable {
         if wake { signal.yield() }
     }
 
+    func metered(through instant: Int64) {
+        var seen = meteredThrough.load(ordering: .relaxed)
+        while instant > seen {
+            let (exchanged, original) = meteredThrough.compareExchange(
+                expected: seen, desired: instant, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+        let signalled = meteredSignalled.load(ordering: .relaxed)
+        guard instant.subtractingReportingOverflow(signalled).partialValue >= Self.meteredWriteInterval
+            || signalled == .min else { return }
+        guard meteredSignalled.compareExchange(expected: signalled, desired: instant, ordering: .relaxed).exchanged
+        else { return }
+        let wake = state.withLock { $0.markSignalled() }
+        if wake { signal.yield() }
+    }
+
     /// Takes every queued entry and, with them, the checkpoints of the extensions they touch, plus at most
     /// `checkpointLimit` other checkpoints (first dirtied first). An extension's balance and live holds are
     /// thus always committed together with its ledger rows, and a batch stays small enough that the entries
     /// in it are acknowledged quickly however many calls are live; the remaining checkpoints go in the next
     /// batch, coalescing meanwhile.
-    func drain(checkpointLimit: Int = 20_000) -> Batch? {
+    /// With `meteredNow`, the latest metered instant is taken however little it moved (a flush or a shutdown).
+    func drain(checkpointLimit: Int = 20_000, meteredNow: Bool = false) -> Batch? {
         state.withLock { state in
-            guard !state.entries.isEmpty || !state.checkpoints.isEmpty else {
+            // Read under the lock: whatever the engine reported before it queued anything in this batch is in it.
+            let metered = meteredThrough.load(ordering: .relaxed)
+            let meteredNews = metered > state.meteredDrained ? metered : nil
+            let meteredDue = meteredNews.map {
+                meteredNow || state.meteredDrained == .min
+                    || $0.subtractingReportingOverflow(state.meteredDrained).partialValue >= Self.meteredWriteInterval
+            } ?? false
+            guard !state.entries.isEmpty || !state.checkpoints.isEmpty || meteredDue else {
                 // The writer goes back to waiting: the next append must wake it.
                 state.signalled = false
                 return nil
@@ -86,7 +125,9 @@ final class JournalQueue: Sendable {
                 state.dirtyOrder.removeFirst(state.dirtyHead)
                 state.dirtyHead = 0
             }
-            let batch = Batch(entries: state.entries, checkpoints: checkpoints, lastSequence: state.nextSequence - 1)
+            let batch = Batch(entries: state.entries, checkpoints: checkpoints, lastSequence: state.nextSequence - 1,
+                              meteredThrough: meteredNews)
+            if let meteredNews { state.meteredDrained = meteredNews }
             state.entries.removeAll(keepingCapacity: true)
             state.signalled = !state.checkpoints.isEmpty
             return batch

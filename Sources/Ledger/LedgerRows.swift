@@ -33,7 +33,8 @@ enum LedgerRows {
             rate: try snapshot(row, prefixColumn: "rate_prefix"),
             unbilledReason: (row["unbilled_reason"] as String?).flatMap(UnbilledReason.init(rawValue:)),
             authorizedAt: row["authorized_at"], answeredAt: row["answered_at"], chargesMade: row["charges_made"],
-            charged: Money(micros: row["charged"]), cutAt: row["cut_at"])
+            charged: Money(micros: row["charged"]), cutAt: row["cut_at"], billingStoppedAt: row["billing_stopped_at"],
+            suspendedAt: row["suspended_at"])
         return LiveCallCheckpoint(call)
     }
 

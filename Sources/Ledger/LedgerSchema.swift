@@ -165,6 +165,22 @@ enum LedgerSchema {
                 ALTER TABLE ledger_v3 RENAME TO ledger;
                 """)
         }
+        migrator.registerMigration("v4-derived-charges") { db in
+            // Paid charges are no longer checkpointed one by one: recovery re-derives them from each call's last
+            // checkpoint up to `metered_through`, the last instant the engine was known metering. A restored
+            // call keeps the instant it was last known live while no PBX claims it, and a call whose
+            // extension's billing was switched off keeps when that happened: both must survive a second restart.
+            try db.execute(sql: """
+                ALTER TABLE live_calls ADD COLUMN billing_stopped_at INTEGER;
+                ALTER TABLE live_calls ADD COLUMN suspended_at INTEGER;
+                CREATE TABLE engine_state (
+                    id INTEGER PRIMARY KEY CHECK (id = 1),
+                    metered_through INTEGER NOT NULL
+                );
+                INSERT INTO engine_state (id, metered_through)
+                    SELECT 1, COALESCE(MAX(checkpoint_at), 0) FROM extensions;
+                """)
+        }
         return migrator
     }
 }

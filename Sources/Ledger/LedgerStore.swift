@@ -6,6 +6,9 @@ public struct LoadedLedger: Sendable {
     public var accounts: [RestoredAccount]
     public var rates: [Rate]
     public var settings: [String: String]
+    /// The last instant the engine was known metering with the open calls live; see
+    /// ``MeteringEngine/restore(_:meteredThrough:)``.
+    public var meteredThrough: Int64?
 }
 
 /// A difference `verify` found between the ledger and the balances.

@@ -20,6 +20,8 @@ actor LedgerWriter {
     private(set) var stats = Stats()
     private var failed = false
     private let checkpointLimit: Int
+    private var busy = false
+    private var idle: [CheckedContinuation<Void, Never>] = []
 
     init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, logger: Logger) {
         self.pool = pool
@@ -31,15 +33,29 @@ actor LedgerWriter {
     /// Commits whatever is queued until the queue is finished.
     func run() async {
         for await _ in queue.wakeups {
-            do { try await flush() } catch { return }
+            do { try await flush(meteredNow: false) } catch { return }
         }
         try? await flush()
     }
 
-    /// Commits everything queued now, batch by batch.
-    func flush() async throws {
+    /// Commits everything queued now, batch by batch; with `meteredNow`, also the latest metered instant
+    /// however recent the last one written.
+    func flush(meteredNow: Bool = true) async throws {
+        // One flush at a time: the run loop's flush suspends while its batch commits, and a second flush that
+        // found the queue empty meanwhile must not return before that batch is durable.
+        while busy {
+            await withCheckedContinuation { idle.append($0) }
+        }
+        busy = true
+        defer {
+            busy = false
+            if !idle.isEmpty { idle.removeFirst().resume() }
+        }
         guard !failed else { throw LedgerError.writerFailed }
-        while let batch = queue.drain(checkpointLimit: checkpointLimit) {
+        // Only the first batch forces it: while calls tick it moves every millisecond, and a flush must end.
+        var takeMetered = meteredNow
+        while let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered) {
+            takeMetered = false
             let started = ContinuousClock.now
             do {
                 try await pool.write { db in try BatchWriter.apply(batch, to: db) }

@@ -30,7 +30,8 @@ extension SQLiteLedger {
             for row in try Row.fetchAll(db, sql: "SELECT key, value FROM settings") {
                 settings[row["key"]] = row["value"] as String
             }
-            return LoadedLedger(accounts: accounts, rates: rates, settings: settings)
+            let meteredThrough = try Int64.fetchOne(db, sql: "SELECT metered_through FROM engine_state WHERE id = 1")
+            return LoadedLedger(accounts: accounts, rates: rates, settings: settings, meteredThrough: meteredThrough)
         }
     }
 }

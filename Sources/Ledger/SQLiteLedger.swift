@@ -43,6 +43,8 @@ public final class SQLiteLedger: LedgerStore {
 
     public func checkpoint(_ checkpoint: AccountCheckpoint) { queue.checkpoint(checkpoint) }
 
+    public func metered(through instant: Int64) { queue.metered(through: instant) }
+
     public func waitCommitted(_ sequence: UInt64) async throws { try await queue.waitCommitted(sequence) }
 
     public func recharge(idempotencyKey: String) async throws -> RechargeRecord? {

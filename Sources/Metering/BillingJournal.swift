@@ -9,6 +9,10 @@ public protocol BillingJournal: Sendable {
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64
     /// Queues an extension's latest live state.
     func checkpoint(_ checkpoint: AccountCheckpoint)
+    /// Records that the engine was metering, with every call still open, at `instant` (engine ms): recovery
+    /// re-derives the charges of open calls up to the latest such instant committed. Cheap enough to call on
+    /// every wake-up; the journal decides how often it is worth a write.
+    func metered(through instant: Int64)
     /// Waits until the entry `sequence` is committed; throws when it cannot be.
     func waitCommitted(_ sequence: UInt64) async throws
     /// A committed recharge made with this idempotency key, if any.

@@ -121,7 +121,12 @@ public actor ExtensionActor {
         let now = micros / 1000
         let box = context.policyBox
         let events = book.advance(to: now, policy: box.policy)
-        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        // Paid charges leave the revision alone: the journal only learns how far metering got.
+        if book.revision != checkpointedRevision {
+            context.journal.checkpoint(checkpoint(at: now))
+        } else {
+            context.journal.metered(through: now)
+        }
         if !events.isEmpty { context.emit(events) }
         var next: Int64?
         if let wanted = book.nextWakeup(policy: box.policy), wanted < (scheduledAt ?? .max) {

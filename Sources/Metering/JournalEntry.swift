@@ -100,6 +100,9 @@ public struct LiveCallCheckpoint: Sendable, Hashable, Codable {
     public var chargesMade: Int64
     public var charged: Money
     public var cutAt: Int64?
+    public var billingStoppedAt: Int64?
+    /// Set for a restored call no PBX has claimed yet: the last instant it was known to be live.
+    public var suspendedAt: Int64?
 
     public init(_ call: CallCharging) {
         callID = call.callID
@@ -111,17 +114,24 @@ public struct LiveCallCheckpoint: Sendable, Hashable, Codable {
         chargesMade = call.chargesMade
         charged = call.charged
         cutAt = call.cutAt
+        billingStoppedAt = call.billingStoppedAt
+        suspendedAt = call.suspendedAt
     }
 
     /// The call, rebuilt for the extension `number`.
     public func restore(extensionNumber number: String) -> CallCharging {
         CallCharging(restoring: callID, extensionNumber: number, dialled: dialled, rate: rate,
                      unbilledReason: unbilledReason, authorizedAt: authorizedAt, answeredAt: answeredAt,
-                     chargesMade: chargesMade, charged: charged, cutAt: cutAt)
+                     chargesMade: chargesMade, charged: charged, cutAt: cutAt, billingStoppedAt: billingStoppedAt,
+                     suspendedAt: suspendedAt)
     }
 }
 
 /// The live state of one extension: its balance and its live calls, replacing any earlier checkpoint.
+///
+/// Taken at every change except a paid charge (see ``AccountBook/revision``): what the calls charge after it
+/// is re-derived at recovery up to the instant the journal last recorded the engine metering
+/// (``BillingJournal/metered(through:)``).
 public struct AccountCheckpoint: Sendable, Hashable {
     public var extensionNumber: String
     public var balance: Money

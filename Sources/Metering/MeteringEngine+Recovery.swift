@@ -15,18 +15,32 @@ public struct RestoredAccount: Sendable {
 }
 
 extension MeteringEngine {
-    /// Loads extensions and their open calls after a restart (DESIGN §8). Restored calls are suspended: they
-    /// accrue nothing until a PBX claims them (``adopt(callIDs:)``) or the grace period ends
-    /// (``settleUnclaimed()``). Call before serving.
-    public func restore(_ accounts: [RestoredAccount]) {
+    /// Loads extensions and their open calls after a restart (DESIGN §8). Calls that were being metered first
+    /// take the charges that fell due between their checkpoint and `meteredThrough`, the last instant the
+    /// journal knew the engine metering (checkpoints are not taken for paid charges), exactly as the engine
+    /// took them: in due order, cutting a call whose next charge could not be paid. Then every restored call is
+    /// suspended, known live until then: it accrues nothing until a PBX claims it (``adopt(callIDs:)``) or the
+    /// grace period ends (``settleUnclaimed()``). The restored state is checkpointed at once, so a second
+    /// crash before any PBX claims the calls does not bill the time in between. Call before serving.
+    public func restore(_ accounts: [RestoredAccount], meteredThrough: Int64? = nil) {
+        let policy = context.policy
         registry.withLock { registry in
             for item in accounts {
-                let calls = item.calls.map { $0.restore(extensionNumber: item.account.number) }
-                let actor = ExtensionActor(book: AccountBook(account: item.account, calls: calls), context: context)
+                var book = AccountBook(
+                    account: item.account, calls: item.calls.map { $0.restore(extensionNumber: item.account.number) })
+                let lastSeen = max(item.checkpointAt, meteredThrough ?? .min)
+                if !book.calls.isEmpty {
+                    if book.calls.contains(where: { !$0.suspended }) {
+                        _ = book.advance(to: lastSeen, policy: policy)
+                        book.suspendLive(lastSeenAt: lastSeen)
+                    }
+                    context.journal.checkpoint(AccountCheckpoint(book, at: lastSeen))
+                }
+                let actor = ExtensionActor(book: book, context: context)
                 registry.accounts[item.account.number] = actor
-                for call in calls {
+                for call in book.calls {
                     registry.callOwners[call.callID] = actor
-                    registry.unclaimed[call.callID] = item.checkpointAt
+                    registry.unclaimed[call.callID] = call.suspendedAt ?? lastSeen
                 }
             }
         }
@@ -109,7 +123,7 @@ extension ExtensionActor {
         afterChange(events: events, at: now)
     }
 
-    /// Settles a restored call as lasting until its last checkpoint.
+    /// Settles a restored call as lasting until it was last known live.
     func endRecovered(callID: String, lastSeenAt: Int64) async throws -> AccountBook.EndOutcome {
         let answeredAt = book.call(callID)?.answeredAt
         let reported = answeredAt.map { max(0, lastSeenAt - $0) } ?? 0

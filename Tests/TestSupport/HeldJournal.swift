@@ -36,6 +36,8 @@ public final class HeldJournal: BillingJournal {
 
     public func checkpoint(_ checkpoint: AccountCheckpoint) { memory.checkpoint(checkpoint) }
 
+    public func metered(through instant: Int64) { memory.metered(through: instant) }
+
     public func waitCommitted(_ sequence: UInt64) async throws {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let held = state.withLock { state in

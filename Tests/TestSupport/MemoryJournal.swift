@@ -7,6 +7,7 @@ public final class MemoryJournal: BillingJournal {
     private struct State {
         var entries: [JournalEntry] = []
         var checkpoints: [String: AccountCheckpoint] = [:]
+        var meteredThrough: Int64?
     }
 
     private let state = Mutex(State())
@@ -15,6 +16,9 @@ public final class MemoryJournal: BillingJournal {
 
     public var entries: [JournalEntry] { state.withLock { $0.entries } }
     public var checkpoints: [String: AccountCheckpoint] { state.withLock { $0.checkpoints } }
+
+    /// The latest instant the engine reported metering.
+    public var meteredThrough: Int64? { state.withLock { $0.meteredThrough } }
 
     public var settlements: [CallRecord] {
         entries.compactMap { if case .settled(let record, _) = $0 { record } else { nil } }
@@ -34,6 +38,10 @@ public final class MemoryJournal: BillingJournal {
 
     public func checkpoint(_ checkpoint: AccountCheckpoint) {
         state.withLock { $0.checkpoints[checkpoint.extensionNumber] = checkpoint }
+    }
+
+    public func metered(through instant: Int64) {
+        state.withLock { $0.meteredThrough = max($0.meteredThrough ?? instant, instant) }
     }
 
     public func waitCommitted(_ sequence: UInt64) async throws {}
