@@ -181,7 +181,7 @@ public struct AccountBook: Sendable {
     }
 
     private mutating func refreshGrantsAndWarnings(at now: Int64, policy: BillingPolicy, events: inout [BillingEvent]) {
-        guard calls.contains(where: \.isCharging) else { return }
+        guard calls.contains(where: { $0.isCharging }) else { return }
         projection.refresh(calls: &calls, available: account.available, now: now, policy: policy)
         let validity = policy.grantValidityMillis
         for index in calls.indices where calls[index].isCharging {
@@ -212,13 +212,14 @@ public struct AccountBook: Sendable {
             if let instant, instant > advancedTo, instant < (earliest ?? .max) { earliest = instant }
         }
         var charging = false
-        for call in calls where call.isCharging {
+        // By index: iterating the values would copy every call (and retain its strings) at every wake-up.
+        for index in calls.indices where calls[index].isCharging {
             charging = true
-            consider(call.nextChargeAt)
-            if let cutoff = call.projectedCutoff, call.warnedFor != cutoff {
+            consider(calls[index].nextChargeAt)
+            if let cutoff = calls[index].projectedCutoff, calls[index].warnedFor != cutoff {
                 consider(cutoff - policy.warningLeadMillis)
             }
-            if let deadline = call.grantDeadline, !call.grantCappedByMoney {
+            if let deadline = calls[index].grantDeadline, !calls[index].grantCappedByMoney {
                 consider(deadline - policy.grantValidityMillis / 2)
             }
         }

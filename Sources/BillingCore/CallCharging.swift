@@ -19,26 +19,66 @@ public struct CallCharging: Sendable, Hashable {
     /// The rate snapshot; nil when the call is unbilled.
     public let rate: RateSnapshot?
     public let unbilledReason: UnbilledReason?
+    /// True when the current grant ends where the money does, so new money renews it at once.
+    public var grantCappedByMoney: Bool
+    private var phaseCode: PhaseCode
     public let authorizedAt: Int64
-    public private(set) var phase: Phase
-    public private(set) var answeredAt: Int64?
     /// Charges paid so far (charge 0 is the answer charge).
     public private(set) var chargesMade: Int64
     /// Money taken so far.
     public private(set) var charged: Money
+    // Instants stored with `Int64.min` for "none": a million live calls each carry eight of them, and an
+    // `Int64?` takes 16 bytes in a struct where this takes 8.
+    private var answeredAtRaw: Int64 = .min
+    private var cutAtRaw: Int64 = .min
+    private var billingStoppedAtRaw: Int64 = .min
+    private var grantDeadlineRaw: Int64 = .min
+    private var warnedForRaw: Int64 = .min
+    private var projectedCutoffRaw: Int64 = .min
+    private var suspendedAtRaw: Int64 = .min
+    /// Cached: read for every call at every wake-up, and deriving it means unwrapping the rate snapshot.
+    private var nextChargeAtRaw: Int64 = .min
+
+    private enum PhaseCode: UInt8 { case authorized, answered, cut, settled }
+
+    public var phase: Phase {
+        switch phaseCode {
+        case .authorized: .authorized
+        case .answered: .answered
+        case .cut: .cut(boundary: cutAtRaw)
+        case .settled: .settled
+        }
+    }
+
+    public var answeredAt: Int64? { Self.optional(answeredAtRaw) }
     /// Set when billing was switched off for the extension mid-call: nothing accrues after it.
-    public private(set) var billingStoppedAt: Int64?
+    public var billingStoppedAt: Int64? { Self.optional(billingStoppedAtRaw) }
     /// The PBX's grant deadline, ms since the epoch; nil is unlimited.
-    public var grantDeadline: Int64?
-    /// True when the current grant ends where the money does, so new money renews it at once.
-    public var grantCappedByMoney: Bool
+    public var grantDeadline: Int64? {
+        get { Self.optional(grantDeadlineRaw) }
+        set { grantDeadlineRaw = newValue ?? .min }
+    }
     /// The projected cutoff a warning was already sent for.
-    public var warnedFor: Int64?
+    public var warnedFor: Int64? {
+        get { Self.optional(warnedForRaw) }
+        set { warnedForRaw = newValue ?? .min }
+    }
     /// When the call will be cut if no money arrives (nil: not within the projection's horizon).
-    public var projectedCutoff: Int64?
+    public var projectedCutoff: Int64? {
+        get { Self.optional(projectedCutoffRaw) }
+        set { projectedCutoffRaw = newValue ?? .min }
+    }
     /// Set while the call is restored after a restart and not yet claimed by a PBX: the last instant it was
     /// known to be live. No charges accrue until a PBX claims it.
-    public internal(set) var suspendedAt: Int64?
+    public internal(set) var suspendedAt: Int64? {
+        get { Self.optional(suspendedAtRaw) }
+        set {
+            suspendedAtRaw = newValue ?? .min
+            updateNextCharge()
+        }
+    }
+
+    private static func optional(_ raw: Int64) -> Int64? { raw == .min ? nil : raw }
 
     /// A newly authorized call.
     public init(callID: String, extensionNumber: String, dialled: String, rate: RateSnapshot?,
@@ -49,7 +89,7 @@ public struct CallCharging: Sendable, Hashable {
         self.rate = rate
         self.unbilledReason = unbilledReason
         self.authorizedAt = authorizedAt
-        self.phase = .authorized
+        self.phaseCode = .authorized
         self.chargesMade = 0
         self.charged = .zero
         self.grantCappedByMoney = false
@@ -62,12 +102,18 @@ public struct CallCharging: Sendable, Hashable {
                 charged: Money, cutAt: Int64?, billingStoppedAt: Int64? = nil, suspendedAt: Int64? = nil) {
         self.init(callID: callID, extensionNumber: extensionNumber, dialled: dialled, rate: rate,
                   unbilledReason: unbilledReason, authorizedAt: authorizedAt)
-        self.answeredAt = answeredAt
+        self.answeredAtRaw = answeredAt ?? .min
         self.chargesMade = chargesMade
         self.charged = charged
-        if let cutAt { phase = .cut(boundary: cutAt) } else if answeredAt != nil { phase = .answered }
-        self.billingStoppedAt = billingStoppedAt
-        self.suspendedAt = suspendedAt
+        if let cutAt {
+            phaseCode = .cut
+            cutAtRaw = cutAt
+        } else if answeredAt != nil {
+            phaseCode = .answered
+        }
+        self.billingStoppedAtRaw = billingStoppedAt ?? .min
+        self.suspendedAtRaw = suspendedAt ?? .min
+        updateNextCharge()
     }
 
     /// Restored after a restart and not yet claimed by a PBX.
@@ -77,21 +123,23 @@ public struct CallCharging: Sendable, Hashable {
     public var isAnswered: Bool { answeredAt != nil }
 
     /// The boundary at which the call was cut, if it was.
-    public var cutAt: Int64? {
-        if case .cut(let boundary) = phase { return boundary }
-        return nil
-    }
+    public var cutAt: Int64? { phaseCode == .cut ? cutAtRaw : nil }
 
     /// Whether the call is accruing charges now.
-    public var isCharging: Bool { phase == .answered && isBilled && billingStoppedAt == nil && !suspended }
+    public var isCharging: Bool {
+        phaseCode == .answered && rate != nil && billingStoppedAtRaw == .min && suspendedAtRaw == .min
+    }
 
     /// The instant the next charge falls due, or nil when none will (unbilled, cut, free-running).
-    public var nextChargeAt: Int64? {
-        guard isCharging, let answeredAt, let tariff = rate?.tariff else { return nil }
-        if chargesMade > 0 && !tariff.hasRecurringCharges { return nil }
+    public var nextChargeAt: Int64? { Self.optional(nextChargeAtRaw) }
+
+    private mutating func updateNextCharge() {
+        nextChargeAtRaw = .min
+        guard isCharging, let tariff = rate?.tariff else { return }
+        if chargesMade > 0 && !tariff.hasRecurringCharges { return }
         let offset = tariff.chargeOffset(index: chargesMade)
-        let (at, overflow) = answeredAt.addingReportingOverflow(offset)
-        return overflow || offset == .max ? nil : at
+        let (at, overflow) = answeredAtRaw.addingReportingOverflow(offset)
+        if !overflow, offset != .max, at != .min { nextChargeAtRaw = at }
     }
 
     /// The amount of the next charge.
@@ -99,9 +147,10 @@ public struct CallCharging: Sendable, Hashable {
 
     /// Marks the call answered; false when it already was (a repeated Answered changes nothing).
     public mutating func answer(at instant: Int64) -> Bool {
-        guard phase == .authorized else { return false }
-        phase = .answered
-        answeredAt = max(instant, authorizedAt)
+        guard phaseCode == .authorized else { return false }
+        phaseCode = .answered
+        answeredAtRaw = max(instant, authorizedAt)
+        updateNextCharge()
         return true
     }
 
@@ -109,23 +158,30 @@ public struct CallCharging: Sendable, Hashable {
     mutating func recordCharge() {
         charged = Money(micros: charged.micros &+ nextChargeAmount.micros)
         chargesMade += 1
+        updateNextCharge()
     }
 
     /// Cuts the call at the boundary of its unpaid charge.
     mutating func cut(at boundary: Int64) {
-        guard phase == .answered else { return }
-        phase = .cut(boundary: boundary)
+        guard phaseCode == .answered else { return }
+        phaseCode = .cut
+        cutAtRaw = boundary
         grantDeadline = boundary
+        updateNextCharge()
     }
 
     /// Stops accruing charges (billing switched off for the extension).
     mutating func stopBilling(at instant: Int64) {
-        guard billingStoppedAt == nil else { return }
-        billingStoppedAt = instant
+        guard billingStoppedAtRaw == .min else { return }
+        billingStoppedAtRaw = instant
         grantDeadline = nil
+        updateNextCharge()
     }
 
-    mutating func markSettled() { phase = .settled }
+    mutating func markSettled() {
+        phaseCode = .settled
+        updateNextCharge()
+    }
 
     /// The billable duration settlement may use: the PBX's report capped by what the engine observed plus
     /// the tolerance, by the cutoff boundary and by the instant billing stopped.
