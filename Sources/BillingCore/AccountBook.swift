@@ -136,37 +136,42 @@ public struct AccountBook: Sendable {
         // The common case, one call due: no ordering needed and no copies of the call.
         var dueCount = 0
         var single = 0
-        for index in calls.indices {
-            if let at = calls[index].nextChargeAt, at <= now {
-                dueCount += 1
-                single = index
+        calls.withUnsafeBufferPointer { calls in
+            for index in calls.indices {
+                if let at = calls[index].nextChargeAt, at <= now {
+                    dueCount += 1
+                    single = index
+                }
             }
         }
         guard dueCount > 0 else { return }
         if dueCount == 1 {
-            while let at = calls[single].nextChargeAt, at <= now {
+            while let at = nextChargeAt(single), at <= now {
                 guard pay(at: single, dueAt: at, events: &events) else { break }
             }
             return
         }
         var due: [DueCharge] = []
-        for index in calls.indices {
-            if let at = calls[index].nextChargeAt, at <= now { due.append(DueCharge(calls[index], index: index)) }
+        calls.withUnsafeBufferPointer { calls in
+            for index in calls.indices {
+                if let at = calls[index].nextChargeAt, at <= now { due.append(DueCharge(calls[index], index: index)) }
+            }
         }
         due.sort(by: >)
         while let next = due.popLast() {
-            if pay(at: next.index, dueAt: next.at, events: &events), let at = calls[next.index].nextChargeAt,
-                at <= now
-            {
-                let again = DueCharge(calls[next.index], index: next.index)
+            if pay(at: next.index, dueAt: next.at, events: &events), let at = nextChargeAt(next.index), at <= now {
+                let again = calls.withUnsafeBufferPointer { DueCharge($0[next.index], index: next.index) }
                 due.insert(again, at: due.partitioningIndex { $0 < again })
             }
         }
     }
 
+    /// Read in place: `calls[index].nextChargeAt` would copy the whole call first.
+    private func nextChargeAt(_ index: Int) -> Int64? { calls.withUnsafeBufferPointer { $0[index].nextChargeAt } }
+
     /// Takes the next charge of the call at `index`, or cuts it at `dueAt`; true when it was paid.
     private mutating func pay(at index: Int, dueAt: Int64, events: inout [BillingEvent]) -> Bool {
-        let amount = calls[index].nextChargeAmount
+        let amount = calls.withUnsafeBufferPointer { $0[index].nextChargeAmount }
         if account.available >= amount {
             account.balance = Money(micros: account.balance.micros - amount.micros)
             calls[index].recordCharge()
@@ -181,24 +186,30 @@ public struct AccountBook: Sendable {
     }
 
     private mutating func refreshGrantsAndWarnings(at now: Int64, policy: BillingPolicy, events: inout [BillingEvent]) {
-        guard calls.contains(where: { $0.isCharging }) else { return }
+        guard calls.withUnsafeBufferPointer({ $0.contains { $0.isCharging } }) else { return }
         projection.refresh(calls: &calls, available: account.available, now: now, policy: policy)
         let validity = policy.grantValidityMillis
-        for index in calls.indices where calls[index].isCharging {
-            let cutoff = calls[index].projectedCutoff
-            if let cutoff, now >= cutoff - policy.warningLeadMillis, calls[index].warnedFor != cutoff {
-                calls[index].warnedFor = cutoff
-                events.append(.warning(callID: calls[index].callID, extensionNumber: account.number,
-                                       cutoffAt: cutoff, secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
-            }
-            let desired = min(now &+ validity, cutoff ?? .max)
-            let deadline = calls[index].grantDeadline
-            let renewalDue = deadline.map { calls[index].grantCappedByMoney || $0 - now <= validity / 2 } ?? true
-            if renewalDue, desired > (deadline ?? .min) {
-                calls[index].grantDeadline = desired
-                calls[index].grantCappedByMoney = cutoff == desired
-                events.append(.grantRenewed(callID: calls[index].callID, extensionNumber: account.number,
-                                            deadline: desired))
+        let lead = policy.warningLeadMillis
+        let number = account.number
+        // Through a buffer pointer: an array's getter hands out a copy of the whole call (its strings
+        // retained) for every field read, at every wake-up of every extension.
+        calls.withUnsafeMutableBufferPointer { calls in
+            for index in calls.indices where calls[index].isCharging {
+                let cutoff = calls[index].projectedCutoff
+                if let cutoff, now >= cutoff - lead, calls[index].warnedFor != cutoff {
+                    calls[index].warnedFor = cutoff
+                    events.append(.warning(callID: calls[index].callID, extensionNumber: number,
+                                           cutoffAt: cutoff, secondsLeft: Tariff.ceilDiv(max(0, cutoff - now), 1000)))
+                }
+                let desired = min(now &+ validity, cutoff ?? .max)
+                let deadline = calls[index].grantDeadline
+                let renewalDue = deadline.map { calls[index].grantCappedByMoney || $0 - now <= validity / 2 } ?? true
+                if renewalDue, desired > (deadline ?? .min) {
+                    calls[index].grantDeadline = desired
+                    calls[index].grantCappedByMoney = cutoff == desired
+                    events.append(.grantRenewed(callID: calls[index].callID, extensionNumber: number,
+                                                deadline: desired))
+                }
             }
         }
     }
@@ -212,15 +223,17 @@ public struct AccountBook: Sendable {
             if let instant, instant > advancedTo, instant < (earliest ?? .max) { earliest = instant }
         }
         var charging = false
-        // By index: iterating the values would copy every call (and retain its strings) at every wake-up.
-        for index in calls.indices where calls[index].isCharging {
-            charging = true
-            consider(calls[index].nextChargeAt)
-            if let cutoff = calls[index].projectedCutoff, calls[index].warnedFor != cutoff {
-                consider(cutoff - policy.warningLeadMillis)
-            }
-            if let deadline = calls[index].grantDeadline, !calls[index].grantCappedByMoney {
-                consider(deadline - policy.grantValidityMillis / 2)
+        // Through a buffer pointer, reading fields in place (see `refreshGrantsAndWarnings`).
+        calls.withUnsafeBufferPointer { calls in
+            for index in calls.indices where calls[index].isCharging {
+                charging = true
+                consider(calls[index].nextChargeAt)
+                if let cutoff = calls[index].projectedCutoff, calls[index].warnedFor != cutoff {
+                    consider(cutoff - policy.warningLeadMillis)
+                }
+                if let deadline = calls[index].grantDeadline, !calls[index].grantCappedByMoney {
+                    consider(deadline - policy.grantValidityMillis / 2)
+                }
             }
         }
         if charging { consider(projection.refreshAt(policy: policy)) }
