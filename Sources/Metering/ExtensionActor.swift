@@ -21,20 +21,36 @@ public actor ExtensionActor {
         self.checkpointedRevision = book.revision
     }
 
-    /// The account as it is now.
+    /// The account as last changed (charges due since may not be taken yet; see ``currentAccount()``).
     public var account: ExtensionAccount { book.account }
-    /// The live calls as they are now.
+    /// The live calls as last changed.
     public var calls: [CallCharging] { book.calls }
+
+    /// The account as it is now: charges due by now are taken first (a well-funded extension's charges are
+    /// taken in batches, ``AccountBook/chargeCoalescingMillis``).
+    func currentAccount() -> ExtensionAccount {
+        refresh()
+        return book.account
+    }
+
+    /// The live calls as they are now, charges due by now taken.
+    func currentCalls() -> [CallCharging] {
+        refresh()
+        return book.calls
+    }
 
     // MARK: PBX
 
     func authorize(_ request: CallRequest) -> Authorization {
-        let decision = book.authorize(request, policy: context.policy, rates: context.rates)
+        let policy = context.policy
+        // Charges already due are taken first: a well-funded extension's charges are taken in batches
+        // (``AccountBook/chargeCoalescingMillis``), and the decision must see the balance as it is now.
+        let events = book.advance(to: request.at, policy: policy)
+        let decision = book.authorize(request, policy: policy, rates: context.rates)
         if case .denied(let reason) = decision {
             _ = context.journal.append(.denied(book.deniedRecord(request, reason: reason)), checkpoint: nil)
-        } else {
-            afterChange(events: [], at: request.at)
         }
+        afterChange(events: events, at: request.at, policy: policy)
         return decision
     }
 
@@ -122,11 +138,8 @@ public actor ExtensionActor {
         let box = context.policyBox
         let events = book.advance(to: now, policy: box.policy)
         // Paid charges leave the revision alone: the journal only learns how far metering got.
-        if book.revision != checkpointedRevision {
-            context.journal.checkpoint(checkpoint(at: now))
-        } else {
-            context.journal.metered(through: now)
-        }
+        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        context.journal.metered(through: now)
         if !events.isEmpty { context.emit(events) }
         var next: Int64?
         if let wanted = book.nextWakeup(policy: box.policy), wanted < (scheduledAt ?? .max) {
@@ -145,6 +158,7 @@ public actor ExtensionActor {
 
     func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy? = nil) {
         if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        context.journal.metered(through: now)
         if !events.isEmpty { context.emit(events) }
         reschedule(policy: policy ?? context.policy)
     }

@@ -152,7 +152,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             return try await actor.update(AccountChange(userName: userName))
         }
         if created { _ = try await actor.update(AccountChange()) }
-        return await actor.account
+        return await actor.currentAccount()
     }
 
     private func actor(for number: String, userName: String?) -> (actor: ExtensionActor, created: Bool) {
@@ -181,20 +181,20 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     /// An extension as it is now.
     public func extensionAccount(number: String) async -> ExtensionAccount? {
         guard let actor = registry.withLock({ $0.accounts[number] }) else { return nil }
-        return await actor.account
+        return await actor.currentAccount()
     }
 
     /// Every extension, by number.
     public func extensionAccounts() async -> [ExtensionAccount] {
         var result: [ExtensionAccount] = []
-        for actor in registry.withLock({ Array($0.accounts.values) }) { result.append(await actor.account) }
+        for actor in registry.withLock({ Array($0.accounts.values) }) { result.append(await actor.currentAccount()) }
         return result.sorted { $0.number < $1.number }
     }
 
     /// Calls in progress.
     public func liveCalls() async -> [CallCharging] {
         var result: [CallCharging] = []
-        for actor in registry.withLock({ Array($0.accounts.values) }) { result += await actor.calls }
+        for actor in registry.withLock({ Array($0.accounts.values) }) { result += await actor.currentCalls() }
         return result.sorted { ($0.authorizedAt, $0.callID) < ($1.authorizedAt, $1.callID) }
     }
 

@@ -30,6 +30,24 @@ struct MeteringEngineTests {
         #expect(h.engine.scheduler.stats.snapshot().wakes > 0)
     }
 
+    @Test("charges taken in batches are never seen late: a read takes what is due first")
+    func coalescedChargesAreCaughtUp() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "100")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        _ = try await h.engine.authorize(callID: "A", extensionNumber: "8001", dialled: "0123")
+        _ = try await h.engine.authorize(callID: "B", extensionNumber: "8001", dialled: "0123")
+        try await h.engine.answered(callID: "A")
+        await h.advance(ms: 900)
+        try await h.engine.answered(callID: "B")
+        // Well funded: A's charge at 1.0 s waits for the wake-up at B's charge at 1.9 s.
+        await h.advance(ms: 200)
+        #expect(await h.balance("8001") == money("99.94"))
+        #expect(await h.engine.liveCalls().map(\.chargesMade) == [2, 1])
+        await h.advance(ms: 800)
+        #expect(await h.balance("8001") == money("99.92"))
+    }
+
     @Test("a late scheduler still charges at the exact boundaries")
     func lateScheduler() async throws {
         let h = Harness()
