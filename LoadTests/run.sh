@@ -58,7 +58,8 @@ if [ -z "$tollgate" ]; then
     tollgate="$root/.build/release/tollgate"
 fi
 bench="$here/.build/release/tollgate-bench"
-[ -x "$bench" ] || (cd "$here" && swift build -c release --product tollgate-bench 2>&1 | tail -1)
+# Always built (incremental): a stale benchmark would measure an older ledger than the server under test.
+(cd "$here" && swift build -c release --product tollgate-bench 2>&1 | tail -1)
 
 work=$(mktemp -d)
 serve_pid="" echo_pid=""

@@ -50,4 +50,47 @@ struct MigrationTests {
         try await ledger.close()
         await writer.value
     }
+
+    @Test("v4 (derived charges): an open call of an older ledger comes back as checkpointed, known live until then")
+    func v4KeepsOpenCalls() async throws {
+        let directory = try TemporaryDirectory("migration")
+        defer { directory.remove() }
+        let path = directory.file("tollgate.sqlite")
+        let t: Int64 = 1_700_000_000_000
+        // A v3 ledger whose last checkpoint (at t + 5 s) had a call answered at t with 6 charges of 0.01 taken.
+        do {
+            let old = try DatabaseQueue(path: path)
+            try LedgerSchema.migrator.migrate(old, upTo: "v3-call-log-rowids")
+            try await old.write { db in
+                try db.execute(sql: """
+                    INSERT INTO extensions (number, user_name, billing_enabled, balance, total_recharges, checkpoint_at)
+                        VALUES ('8001', 'Room 1', 1, 940000, 1000000, \(t + 5_000));
+                    INSERT INTO ledger (id, extension_number, kind, amount, balance_before, balance_after, at)
+                        VALUES (1, '8001', 'recharge', 1000000, 0, 1000000, \(t));
+                    INSERT INTO recharges (extension_number, user_name, kind, amount, balance_before, balance_after,
+                        at, operator, note) VALUES ('8001', 'Room 1', 'recharge', 1000000, 0, 1000000, \(t), 'desk', '');
+                    INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
+                        initial_time, rate, unit, authorized_at, answered_at, charges_made, charged)
+                        VALUES ('c1', '8001', '0100', 1, '0', 0, 0, 10000, 1, \(t), \(t), 6, 60000);
+                    """)
+            }
+        }
+        let ledger = try SQLiteLedger(path: path)
+        let writer = Task { await ledger.run() }
+        #expect(try await ledger.verify() == [])
+        let metered = try await ledger.pool.read { db in
+            try Int64.fetchOne(db, sql: "SELECT metered_through FROM engine_state")
+        }
+        #expect(metered == t + 5_000)
+        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: t + 60_000)
+        let call = try #require(await engine.liveCalls().first)
+        #expect(call.chargesMade == 6 && call.suspendedAt == t + 5_000)
+        let records = try await engine.settleUnclaimed()
+        #expect(records.map(\.billableMillis) == [5_000])
+        #expect(records.map(\.cost) == [Money(micros: 50_000)])
+        #expect(await engine.extensionAccount(number: "8001")?.balance == Money(micros: 950_000))
+        try await ledger.close()
+        await writer.value
+        #expect(try await ledger.verify() == [])
+    }
 }

@@ -6,6 +6,7 @@ import Metering
 final class DiscardingJournal: BillingJournal {
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 { 0 }
     func checkpoint(_ checkpoint: AccountCheckpoint) {}
+    func metered(through instant: Int64) {}
     func waitCommitted(_ sequence: UInt64) async throws {}
     func recharge(idempotencyKey: String) async throws -> RechargeRecord? { nil }
 }
