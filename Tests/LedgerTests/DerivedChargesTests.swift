@@ -37,24 +37,7 @@ struct DerivedChargesTests {
             try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
                 initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
             for step in steps {
-                switch step {
-                case .recharge(let ext, let cents):
-                    _ = try await h.engine.recharge(number: numbers[ext], amount: Money(micros: Int64(cents) * 1_000),
-                                                    operatorName: "p")
-                case .call(let ext, let id):
-                    _ = try? await h.engine.authorize(callID: "c\(id)", extensionNumber: numbers[ext], dialled: "0123")
-                case .answer(let id):
-                    try? await h.engine.answered(callID: "c\(id)")
-                case .end(let id, let ms):
-                    _ = try? await h.engine.ended(callID: "c\(id)", billableMillis: ms, cause: "x")
-                case .advance(let ms):
-                    await h.advance(ms: ms)
-                case .credit(let ext, let cents):
-                    _ = try await h.engine.updateExtension(
-                        number: numbers[ext], AccountChange(credit: Money(micros: Int64(cents) * 10_000)))
-                case .flush:
-                    try await h.ledger.flush()
-                }
+                try await LedgerPropertyTests.apply(step, to: h, numbers: numbers, rechargeUnit: 1_000)
             }
             // Reading catches every extension up to now (charges of well-funded extensions are taken in
             // batches), and the engine reports metering through now.
@@ -78,16 +61,12 @@ struct DerivedChargesTests {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
         try await h.billed("8001", balance: "0.05")
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
-                                             extensions: ["8001"]))
-        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
-        try await h.engine.answered(callID: "a")
+        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.answeredCall("a", from: "8001")
         // Charges at 1…4 s are paid and not written; the one at 5 s cannot be paid: the call is cut at 5 s.
         await h.advance(ms: 4_000)
-        try await h.ledger.flush()
-        let copy = try h.crashCopy()
+        let copy = try await h.crashAfterFlush()
         defer { copy.remove() }
-        h.writer.cancel()
 
         let restarted = try await LedgerHarness(directory: copy, origin: t0 + 60_000)
         let call = try #require(await restarted.engine.liveCalls().first)
@@ -106,17 +85,12 @@ struct DerivedChargesTests {
         defer { h.directory.remove() }
         try await h.billed("8001", balance: "0.03")
         try await h.billed("8002", balance: "1.00")
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
-                                             extensions: ["8001", "8002"]))
-        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
-        try await h.engine.answered(callID: "a")
-        _ = try await h.engine.authorize(callID: "b", extensionNumber: "8002", dialled: "0100")
-        try await h.engine.answered(callID: "b")
+        try await h.perSecond("0.01", extensions: ["8001", "8002"])
+        try await h.answeredCall("a", from: "8001")
+        try await h.answeredCall("b", from: "8002")
         await h.advance(ms: 7_000)
-        try await h.ledger.flush()
-        let copy = try h.crashCopy()
+        let copy = try await h.crashAfterFlush()
         defer { copy.remove() }
-        h.writer.cancel()
 
         let restarted = try await LedgerHarness(directory: copy, origin: t0 + 60_000)
         let calls = await restarted.engine.liveCalls()
@@ -133,10 +107,8 @@ struct DerivedChargesTests {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
         try await h.billed("8001", balance: "1.00")
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
-                                             extensions: ["8001"]))
-        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
-        try await h.engine.answered(callID: "a")
+        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.answeredCall("a", from: "8001")
         await h.advance(ms: 3_000)
         try await h.close()
 
@@ -145,12 +117,9 @@ struct DerivedChargesTests {
         let clock = ManualClock()
         let first = try await LedgerHarness(directory: h.directory, clock: clock, origin: t0 + 10_000)
         try await first.billed("8002", balance: "5.00")
-        try await first.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
-                                                 extensions: ["8001", "8002"]))
-        _ = try await first.engine.authorize(callID: "b", extensionNumber: "8002", dialled: "0100")
-        try await first.engine.answered(callID: "b")
-        _ = try await first.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0100")
-        try await first.engine.answered(callID: "c")
+        try await first.perSecond("0.01", extensions: ["8001", "8002"])
+        try await first.answeredCall("b", from: "8002")
+        try await first.answeredCall("c", from: "8001")
         await first.advance(ms: 60_000)
         try await first.close()
 
@@ -170,10 +139,8 @@ struct DerivedChargesTests {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
         try await h.billed("8001", balance: "1.00")
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
-                                             extensions: ["8001"]))
-        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
-        try await h.engine.answered(callID: "a")
+        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.answeredCall("a", from: "8001")
         await h.advance(ms: 2_000)
         _ = try await h.engine.updateExtension(number: "8001", AccountChange(billingEnabled: false))
         await h.advance(ms: 5_000)

@@ -32,6 +32,26 @@ final class LedgerHarness: Sendable {
         try await engine.setUpBilled(number, balance: money(balance), credit: money(credit))
     }
 
+    /// Rate 1: numbers starting with 0 at `rate` per 1-second unit, for `extensions`.
+    func perSecond(_ rate: String, extensions: Set<String>) async throws {
+        try await engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money(rate), unit: 1),
+                                           extensions: extensions))
+    }
+
+    /// Authorizes and answers a call to 0100 now.
+    func answeredCall(_ id: String, from number: String) async throws {
+        _ = try await engine.authorize(callID: id, extensionNumber: number, dialled: "0100")
+        try await engine.answered(callID: id)
+    }
+
+    /// Commits what is queued, copies the files as a power cut would leave them, and stops the writer.
+    func crashAfterFlush() async throws -> TemporaryDirectory {
+        try await ledger.flush()
+        let copy = try crashCopy()
+        writer.cancel()
+        return copy
+    }
+
     func advance(ms: Int64) async {
         clock.advance(by: .milliseconds(ms))
         await engine.scheduler.fireDue()

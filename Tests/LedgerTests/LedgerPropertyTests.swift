@@ -56,25 +56,8 @@ struct LedgerPropertyTests {
             var before: [String: Money] = [:]
             for step in steps {
                 for account in await h.engine.extensionAccounts() { before[account.number] = account.balance }
-                switch step {
-                case .recharge(let ext, let cents):
-                    _ = try await h.engine.recharge(number: numbers[ext], amount: Money(micros: Int64(cents) * 10_000),
-                                                    operatorName: "p")
-                case .call(let ext, let id):
-                    _ = try? await h.engine.authorize(callID: "c\(id)", extensionNumber: numbers[ext], dialled: "0123")
-                case .answer(let id):
-                    try? await h.engine.answered(callID: "c\(id)")
-                case .end(let id, let ms):
-                    _ = try? await h.engine.ended(callID: "c\(id)", billableMillis: ms, cause: "x")
-                case .advance(let ms):
-                    await h.advance(ms: ms)
-                case .credit(let ext, let cents):
-                    _ = try await h.engine.updateExtension(
-                        number: numbers[ext], AccountChange(credit: Money(micros: Int64(cents) * 10_000)))
-                case .flush:
-                    try await h.ledger.flush()
-                    #expect(try await h.ledger.verify() == [])
-                }
+                try await Self.apply(step, to: h, numbers: numbers, rechargeUnit: 10_000)
+                if case .flush = step { #expect(try await h.ledger.verify() == []) }
                 // An operator may lower credit below an existing debt; what metering and settlement take must
                 // never end below -credit.
                 for account in await h.engine.extensionAccounts() where account.balance < before[account.number]! {
@@ -83,6 +66,28 @@ struct LedgerPropertyTests {
             }
             try await h.close()
             #expect(try await h.ledger.verify() == [])
+        }
+    }
+
+    /// Carries out one step on the harness's engine; refused operations (unknown calls and the like) are ignored.
+    static func apply(_ step: Step, to h: LedgerHarness, numbers: [String], rechargeUnit: Int64) async throws {
+        switch step {
+        case .recharge(let ext, let cents):
+            _ = try await h.engine.recharge(number: numbers[ext], amount: Money(micros: Int64(cents) * rechargeUnit),
+                                            operatorName: "p")
+        case .call(let ext, let id):
+            _ = try? await h.engine.authorize(callID: "c\(id)", extensionNumber: numbers[ext], dialled: "0123")
+        case .answer(let id):
+            try? await h.engine.answered(callID: "c\(id)")
+        case .end(let id, let ms):
+            _ = try? await h.engine.ended(callID: "c\(id)", billableMillis: ms, cause: "x")
+        case .advance(let ms):
+            await h.advance(ms: ms)
+        case .credit(let ext, let cents):
+            _ = try await h.engine.updateExtension(
+                number: numbers[ext], AccountChange(credit: Money(micros: Int64(cents) * 10_000)))
+        case .flush:
+            try await h.ledger.flush()
         }
     }
 }
