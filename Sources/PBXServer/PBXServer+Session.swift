@@ -45,14 +45,18 @@ extension PBXServer {
                                         }
                                     }
                                     defer { queued.finish() }
-                                    while let item = await replies.next() {
-                                        switch item {
-                                        case .ready(let payload):
-                                            try await outbound.write(Self.frame(payload))
-                                            replies.written()
-                                        case .deferred(let settle):
-                                            queued.yield(settle)
+                                    var frames: [ByteBuffer] = []
+                                    while case let items = await replies.nextBatch(), !items.isEmpty {
+                                        for item in items {
+                                            switch item {
+                                            case .ready(let payload): frames.append(Self.frame(payload))
+                                            case .deferred(let settle): queued.yield(settle)
+                                            }
                                         }
+                                        guard !frames.isEmpty else { continue }
+                                        try await outbound.write(contentsOf: frames)
+                                        for _ in frames { replies.written() }
+                                        frames.removeAll(keepingCapacity: true)
                                     }
                                 }
                             } catch {

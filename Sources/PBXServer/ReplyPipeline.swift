@@ -67,6 +67,17 @@ final class ReplyPipeline: Sendable {
         }
     }
 
+    /// Every reply queued now, in request order (at least one: waits for it); empty once finished and drained.
+    /// The writer sends them with one flush: one `write` system call for many replies.
+    func nextBatch() async -> [Item] {
+        guard let first = await next() else { return [] }
+        return state.withLock { state in
+            var batch = [first]
+            while let item = state.items.popFirst() { batch.append(item) }
+            return batch
+        }
+    }
+
     /// A reply was written (or given up): it no longer counts against the bound.
     func written() {
         let sender: CheckedContinuation<Void, Never>? = state.withLock { state in
