@@ -156,6 +156,10 @@ final class JournalQueue: Sendable {
         for waiter in waiting { waiter.resume(throwing: error) }
     }
 
+    func isResolved(_ sequence: UInt64) -> Bool {
+        state.withLock { $0.failure != nil || $0.committed >= sequence }
+    }
+
     func waitCommitted(_ sequence: UInt64) async throws {
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome = state.withLock { state -> Result<Bool, any Error> in

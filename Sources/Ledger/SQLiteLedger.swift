@@ -47,6 +47,8 @@ public final class SQLiteLedger: LedgerStore {
 
     public func waitCommitted(_ sequence: UInt64) async throws { try await queue.waitCommitted(sequence) }
 
+    public func isResolved(_ sequence: UInt64) -> Bool { queue.isResolved(sequence) }
+
     public func recharge(idempotencyKey: String) async throws -> RechargeRecord? {
         try await pool.read { db in
             try Row.fetchOne(db, sql: "SELECT * FROM recharges WHERE idempotency_key = ?",

@@ -15,6 +15,8 @@ public protocol BillingJournal: Sendable {
     func metered(through instant: Int64)
     /// Waits until the entry `sequence` is committed; throws when it cannot be.
     func waitCommitted(_ sequence: UInt64) async throws
+    /// Whether `waitCommitted(sequence)` would return (or throw) without waiting.
+    func isResolved(_ sequence: UInt64) -> Bool
     /// A committed recharge made with this idempotency key, if any.
     func recharge(idempotencyKey: String) async throws -> RechargeRecord?
 }

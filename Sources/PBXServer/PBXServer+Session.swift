@@ -35,22 +35,18 @@ extension PBXServer {
                             do {
                                 // Settlements' replies go through one task, in order: commits complete in order,
                                 // so waiting for them one by one costs nothing and keeps their order.
-                                let (settlements, queued) = AsyncStream<@Sendable () async -> [UInt8]>.makeStream()
+                                let settlements = SettlementReplies()
                                 try await withThrowingDiscardingTaskGroup { commits in
                                     commits.addTask {
-                                        for await settle in settlements {
-                                            let payload = await settle()
-                                            try await outbound.write(Self.frame(payload))
-                                            replies.written()
-                                        }
+                                        try await settlements.write(to: outbound, written: replies.written)
                                     }
-                                    defer { queued.finish() }
+                                    defer { settlements.finish() }
                                     var frames: [ByteBuffer] = []
                                     while case let items = await replies.nextBatch(), !items.isEmpty {
                                         for item in items {
                                             switch item {
                                             case .ready(let payload): frames.append(Self.frame(payload))
-                                            case .deferred(let settle): queued.yield(settle)
+                                            case .deferred(let settle): settlements.append(settle)
                                             }
                                         }
                                         guard !frames.isEmpty else { continue }
@@ -123,12 +119,7 @@ extension PBXServer {
         }
     }
 
-    static func frame(_ payload: [UInt8]) -> ByteBuffer {
-        var buffer = ByteBuffer()
-        buffer.reserveCapacity(payload.count + 4)
-        buffer.writeFrame(payload)
-        return buffer
-    }
+    static func frame(_ payload: [UInt8]) -> ByteBuffer { ByteBuffer(frame: payload) }
 
     /// Carries out one request; returns the reply payload (nil for a push acknowledgement).
     func handle(_ request: PBXRequest, correlationID: UInt64, on connection: PBXConnection) async -> [UInt8]? {
@@ -146,7 +137,7 @@ extension PBXServer {
                 // same settlement, waited for.
                 switch await settle(callID: callID, billableMillis: billable, cause: cause, correlationID: correlationID) {
                 case .ready(let payload): return payload
-                case .deferred(let reply): return await reply()
+                case .deferred(let deferred): return await deferred.reply()
                 }
             case .extensionSync(let extensions):
                 guard extensions.count <= 10_000 else {
@@ -189,7 +180,7 @@ extension PBXServer {
         do {
             let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
             routing.release(callID)
-            return .deferred { [self] in
+            return .deferred(.init(isReady: { pending.isResolved }) { [self] in
                 do {
                     try await pending.committed()
                 } catch {
@@ -199,7 +190,7 @@ extension PBXServer {
                     return WireReplies.ended(correlationID: correlationID, settled: record)
                 }
                 return WireReplies.ended(correlationID: correlationID, settled: nil)
-            }
+            })
         } catch {
             return .ready(errorReply(error, correlationID: correlationID))
         }

@@ -13,7 +13,14 @@ import Synchronization
 final class ReplyPipeline: Sendable {
     enum Item: Sendable {
         case ready([UInt8])
-        case deferred(@Sendable () async -> [UInt8])
+        case deferred(Deferred)
+    }
+
+    /// A reply waiting for a commit.
+    struct Deferred: Sendable {
+        /// True once `reply` would return without waiting.
+        let isReady: @Sendable () -> Bool
+        let reply: @Sendable () async -> [UInt8]
     }
 
     private struct State {

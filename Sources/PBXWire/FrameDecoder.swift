@@ -57,4 +57,11 @@ extension ByteBuffer {
         writeInteger(UInt32(payload.count))
         writeBytes(payload)
     }
+
+    /// A buffer holding exactly one frame of `payload`.
+    public init(frame payload: some Collection<UInt8>) {
+        self.init()
+        reserveCapacity(payload.count + 4)
+        writeFrame(payload)
+    }
 }

@@ -38,6 +38,8 @@ public final class HeldJournal: BillingJournal {
 
     public func metered(through instant: Int64) { memory.metered(through: instant) }
 
+    public func isResolved(_ sequence: UInt64) -> Bool { state.withLock { !$0.held } }
+
     public func waitCommitted(_ sequence: UInt64) async throws {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let held = state.withLock { state in

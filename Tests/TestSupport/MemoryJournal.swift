@@ -46,6 +46,8 @@ public final class MemoryJournal: BillingJournal {
 
     public func waitCommitted(_ sequence: UInt64) async throws {}
 
+    public func isResolved(_ sequence: UInt64) -> Bool { true }
+
     public func recharge(idempotencyKey: String) async throws -> RechargeRecord? {
         recharges.first { $0.idempotencyKey == idempotencyKey }
     }

@@ -6,5 +6,6 @@ final class DiscardingJournal: BillingJournal {
     func checkpoint(_ checkpoint: AccountCheckpoint) {}
     func metered(through instant: Int64) {}
     func waitCommitted(_ sequence: UInt64) async throws {}
+    func isResolved(_ sequence: UInt64) -> Bool { true }
     func recharge(idempotencyKey: String) async throws -> RechargeRecord? { nil }
 }
