@@ -20,6 +20,7 @@ actor LedgerWriter {
     private(set) var stats = Stats()
     private var failed = false
     private let checkpointLimit: Int
+    private let written = WrittenRows()
     private var busy = false
     private var idle: [CheckedContinuation<Void, Never>] = []
 
@@ -58,7 +59,9 @@ actor LedgerWriter {
             takeMetered = false
             let started = ContinuousClock.now
             do {
-                try await pool.write { db in try BatchWriter.apply(batch, to: db) }
+                let written = self.written
+                let changes = try await pool.write { db in try BatchWriter.apply(batch, to: db, written: written) }
+                written.committed(changes)
             } catch {
                 failed = true
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
