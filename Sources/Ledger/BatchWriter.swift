@@ -5,25 +5,13 @@ import Metering
 /// Writes one drained batch inside one transaction, with cached prepared statements (no Codable inserts on
 /// the hot path: they are several times slower here).
 enum BatchWriter {
-    /// Writes the batch; returns what it wrote of the rows `written` tracks, to fold in once committed.
-    static func apply(_ batch: JournalQueue.Batch, to db: Database, written: WrittenRows) throws
-        -> WrittenRows.Changes
-    {
-        var changes = WrittenRows.Changes()
-        for entry in batch.entries {
-            try apply(entry, to: db)
-            switch entry {
-            case .settled(let record, _): changes.deleted(callID: record.callID)
-            case .extensionSaved(let account): changes.forget(account: account.number)
-            default: break
-            }
-        }
-        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db, written: written, changes: &changes) }
+    static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
+        for entry in batch.entries { try apply(entry, to: db) }
+        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db) }
         if let instant = batch.meteredThrough {
             try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
                 .execute(arguments: [instant])
         }
-        return changes
     }
 
     static func apply(_ entry: JournalEntry, to db: Database) throws {
@@ -87,24 +75,16 @@ enum BatchWriter {
         }
     }
 
-    /// Writes the extension's balance and its live calls, skipping rows that hold these values already.
-    static func apply(_ checkpoint: AccountCheckpoint, to db: Database, written: WrittenRows,
-                      changes: inout WrittenRows.Changes) throws {
-        let account = WrittenRows.Account(balance: checkpoint.balance.micros,
-                                          totalRecharges: checkpoint.totalRecharges.micros)
-        // `checkpoint_at` then stays at the last balance change: recovery takes the later `metered_through`.
-        if !written.holds(account, number: checkpoint.extensionNumber, after: changes) {
-            let update = try db.cachedStatement(sql: """
-                UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
-                """)
-            var bindings = Bindings(update)
-            bindings.bind(checkpoint.balance.micros)
-            bindings.bind(checkpoint.totalRecharges.micros)
-            bindings.bind(checkpoint.at)
-            bindings.bind(checkpoint.extensionNumber)
-            try bindings.execute()
-            changes.wrote(account, number: checkpoint.extensionNumber)
-        }
+    static func apply(_ checkpoint: AccountCheckpoint, to db: Database) throws {
+        let update = try db.cachedStatement(sql: """
+            UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
+            """)
+        var bindings = Bindings(update)
+        bindings.bind(checkpoint.balance.micros)
+        bindings.bind(checkpoint.totalRecharges.micros)
+        bindings.bind(checkpoint.at)
+        bindings.bind(checkpoint.extensionNumber)
+        try bindings.execute()
         guard !checkpoint.calls.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
@@ -116,9 +96,6 @@ enum BatchWriter {
                 billing_stopped_at = excluded.billing_stopped_at, suspended_at = excluded.suspended_at
             """)
         for call in checkpoint.calls {
-            let state = WrittenRows.Call(call)
-            if written.holds(state, id: call.callID, after: changes) { continue }
-            changes.wrote(state, id: call.callID)
             var bindings = Bindings(upsert)
             bindings.bind(call.callID)
             bindings.bind(checkpoint.extensionNumber)

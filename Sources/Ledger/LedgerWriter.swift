@@ -20,7 +20,6 @@ actor LedgerWriter {
     private(set) var stats = Stats()
     private var failed = false
     private let checkpointLimit: Int
-    private let written = WrittenRows()
     private var busy = false
     private var idle: [CheckedContinuation<Void, Never>] = []
 
@@ -59,9 +58,7 @@ actor LedgerWriter {
             takeMetered = false
             let started = ContinuousClock.now
             do {
-                let written = self.written
-                let changes = try await pool.write { db in try BatchWriter.apply(batch, to: db, written: written) }
-                written.committed(changes)
+                try await pool.write { db in try BatchWriter.apply(batch, to: db) }
             } catch {
                 failed = true
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
