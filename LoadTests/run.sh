@@ -53,13 +53,22 @@ esac
 make --quiet -C "$here/cclient" build/libtollgate_client.a
 make --quiet -C "$here/loadgen"
 loadgen="$here/loadgen/build/loadgen"
+# A release build: its last line, or its last 30 lines when it fails.
+release_build() {
+    local dir=$1 product=$2 log
+    log=$(mktemp)
+    if ! (cd "$dir" && swift build -c release --product "$product" >"$log" 2>&1); then
+        tail -30 "$log"; rm -f "$log"; echo "run.sh: building $product failed"; exit 1
+    fi
+    tail -1 "$log"; rm -f "$log"
+}
 if [ -z "$tollgate" ]; then
-    (cd "$root" && swift build -c release --product tollgate 2>&1 | tail -1)
+    release_build "$root" tollgate
     tollgate="$root/.build/release/tollgate"
 fi
 bench="$here/.build/release/tollgate-bench"
 # Always built (incremental): a stale benchmark would measure an older ledger than the server under test.
-(cd "$here" && swift build -c release --product tollgate-bench 2>&1 | tail -1)
+release_build "$here" tollgate-bench
 
 work=$(mktemp -d)
 serve_pid="" echo_pid=""
