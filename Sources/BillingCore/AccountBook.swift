@@ -497,8 +497,8 @@ extension Array {
     @inline(__always)
     func withElements<R>(_ body: (UnsafePointer<Element>, Int) throws -> R) rethrows -> R {
         try withUnsafeBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return try body(UnsafePointer(bitPattern: 8)!, 0) }
-            return try body(base, buffer.count)
+            // An empty array may have no storage: an aligned placeholder with a count of 0 is never read.
+            try body(buffer.baseAddress ?? UnsafePointer(bitPattern: MemoryLayout<Element>.alignment)!, buffer.count)
         }
     }
 
@@ -506,8 +506,8 @@ extension Array {
     @inline(__always)
     mutating func withMutableElements<R>(_ body: (UnsafeMutablePointer<Element>, Int) throws -> R) rethrows -> R {
         try withUnsafeMutableBufferPointer { buffer in
-            guard let base = buffer.baseAddress else { return try body(UnsafeMutablePointer(bitPattern: 8)!, 0) }
-            return try body(base, buffer.count)
+            try body(buffer.baseAddress ?? UnsafeMutablePointer(bitPattern: MemoryLayout<Element>.alignment)!,
+                     buffer.count)
         }
     }
 
