@@ -19,6 +19,11 @@ final class JournalQueue: Sendable {
     /// rides along with the batches the load makes anyway.
     static let meteredWriteInterval: Int64 = 250
 
+    /// Whether `instant` is worth a write of its own after `last` (`Int64.min`: nothing written yet).
+    private static func meteredWriteDue(_ instant: Int64, after last: Int64) -> Bool {
+        last == .min || instant.subtractingReportingOverflow(last).partialValue >= meteredWriteInterval
+    }
+
     fileprivate struct State {
         var entries: [JournalEntry] = []
         var checkpoints: [String: AccountCheckpoint] = [:]
@@ -77,8 +82,7 @@ final class JournalQueue: Sendable {
             seen = original
         }
         let signalled = meteredSignalled.load(ordering: .relaxed)
-        guard instant.subtractingReportingOverflow(signalled).partialValue >= Self.meteredWriteInterval
-            || signalled == .min else { return }
+        guard Self.meteredWriteDue(instant, after: signalled) else { return }
         guard meteredSignalled.compareExchange(expected: signalled, desired: instant, ordering: .relaxed).exchanged
         else { return }
         let wake = state.withLock { $0.markSignalled() }
@@ -96,10 +100,8 @@ final class JournalQueue: Sendable {
             // Read under the lock: whatever the engine reported before it queued anything in this batch is in it.
             let metered = meteredThrough.load(ordering: .relaxed)
             let meteredNews = metered > state.meteredDrained ? metered : nil
-            let meteredDue = meteredNews.map {
-                meteredNow || state.meteredDrained == .min
-                    || $0.subtractingReportingOverflow(state.meteredDrained).partialValue >= Self.meteredWriteInterval
-            } ?? false
+            let meteredDue = meteredNews.map { meteredNow || Self.meteredWriteDue($0, after: state.meteredDrained) }
+                ?? false
             guard !state.entries.isEmpty || !state.checkpoints.isEmpty || meteredDue else {
                 // The writer goes back to waiting: the next append must wake it.
                 state.signalled = false

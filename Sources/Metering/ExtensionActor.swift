@@ -23,8 +23,6 @@ public actor ExtensionActor {
 
     /// The account as last changed (charges due since may not be taken yet; see ``currentAccount()``).
     public var account: ExtensionAccount { book.account }
-    /// The live calls as last changed.
-    public var calls: [CallCharging] { book.calls }
 
     /// The account as it is now: charges due by now are taken first (a well-funded extension's charges are
     /// taken in batches, ``AccountBook/chargeCoalescingMillis``).

@@ -24,11 +24,14 @@ extension MeteringEngine {
     /// crash before any PBX claims the calls does not bill the time in between. Call before serving.
     public func restore(_ accounts: [RestoredAccount], meteredThrough: Int64? = nil) {
         let policy = context.policy
+        // Never re-derive past now: a stored instant ahead of this clock (a clock set back, a damaged file)
+        // would bill time the engine never metered.
+        let metered = min(meteredThrough ?? .min, context.nowMillis())
         registry.withLock { registry in
             for item in accounts {
                 var book = AccountBook(
                     account: item.account, calls: item.calls.map { $0.restore(extensionNumber: item.account.number) })
-                let lastSeen = max(item.checkpointAt, meteredThrough ?? .min)
+                let lastSeen = max(item.checkpointAt, metered)
                 if !book.calls.isEmpty {
                     if book.calls.contains(where: { !$0.suspended }) {
                         _ = book.advance(to: lastSeen, policy: policy)

@@ -20,7 +20,7 @@ extension PBXServer {
                     group.addTask {
                         for await push in pushQueue.stream {
                             pushQueue.taken()
-                            try await outbound.write(Self.frame(push))
+                            try await outbound.write(ByteBuffer(frame: push))
                         }
                     }
                     group.addTask { await self.watchIdle(activity, channel: channelToClose) }
@@ -45,7 +45,7 @@ extension PBXServer {
                                     while case let items = await replies.nextBatch(), !items.isEmpty {
                                         for item in items {
                                             switch item {
-                                            case .ready(let payload): frames.append(Self.frame(payload))
+                                            case .ready(let payload): frames.append(ByteBuffer(frame: payload))
                                             case .deferred(let settle): settlements.append(settle)
                                             }
                                         }
@@ -118,8 +118,6 @@ extension PBXServer {
             }
         }
     }
-
-    static func frame(_ payload: [UInt8]) -> ByteBuffer { ByteBuffer(frame: payload) }
 
     /// Carries out one request; returns the reply payload (nil for a push acknowledgement).
     func handle(_ request: PBXRequest, correlationID: UInt64, on connection: PBXConnection) async -> [UInt8]? {

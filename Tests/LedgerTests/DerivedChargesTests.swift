@@ -155,4 +155,28 @@ struct DerivedChargesTests {
         try await restarted.close()
         #expect(try await restarted.ledger.verify() == [])
     }
+
+    @Test("a stored metered instant ahead of the clock is not billed past now")
+    func meteredAheadOfClock() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billed("8001", balance: "1.00")
+        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.answeredCall("a", from: "8001")
+        await h.advance(ms: 3_000)
+        try await h.close()
+        // The clock was set back, or the file damaged: the ledger claims metering reached 1,000 s after answer.
+        try await h.ledger.pool.write { db in
+            try db.execute(sql: "UPDATE engine_state SET metered_through = ?", arguments: [t0 + 1_000_000])
+        }
+
+        let restarted = try await LedgerHarness(directory: h.directory, origin: t0 + 10_000)
+        let call = try #require(await restarted.engine.liveCalls().first)
+        #expect(call.chargesMade == 11 && call.suspendedAt == t0 + 10_000)
+        let records = try await restarted.engine.settleUnclaimed()
+        #expect(records.map(\.billableMillis) == [10_000])
+        #expect(records.map(\.cost) == [money("0.10")])
+        try await restarted.close()
+        #expect(try await restarted.ledger.verify() == [])
+    }
 }
