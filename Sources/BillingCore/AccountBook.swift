@@ -345,6 +345,20 @@ public struct AccountBook: Sendable {
         return advance(to: now, policy: policy)
     }
 
+    /// The live calls changed since this last ran (``CallCharging/changedSinceCheckpoint``), each through
+    /// `transform`, in order; every call is then marked checkpointed. Run when the extension is checkpointed:
+    /// the ledger keeps the other calls' rows as they are.
+    public mutating func takeChangedCalls<T>(_ transform: (CallCharging) -> T) -> [T] {
+        calls.withMutableElements { calls, count in
+            var changed: [T] = []
+            for index in 0..<count where calls[index].changedSinceCheckpoint {
+                changed.append(transform(calls[index]))
+                calls[index].markCheckpointed()
+            }
+            return changed
+        }
+    }
+
     /// Suspends every call not suspended yet, as last known live at `lastSeenAt`: after a restart, once the
     /// charges they made since their checkpoint are re-derived, they wait for a PBX to claim them.
     public mutating func suspendLive(lastSeenAt: Int64) {

@@ -22,6 +22,9 @@ public struct CallCharging: Sendable, Hashable {
     /// True when the current grant ends where the money does, so new money renews it at once.
     public var grantCappedByMoney: Bool
     private var phaseCode: PhaseCode
+    /// Whether anything a checkpoint stores (answer, charges, cut, billing stop, suspension) changed since
+    /// the extension's last checkpoint: the ledger rewrites only the calls that did (a new call has).
+    public private(set) var changedSinceCheckpoint = true
     public let authorizedAt: Int64
     /// Charges paid so far (charge 0 is the answer charge).
     public private(set) var chargesMade: Int64
@@ -74,6 +77,7 @@ public struct CallCharging: Sendable, Hashable {
         get { Self.optional(suspendedAtRaw) }
         set {
             suspendedAtRaw = newValue ?? .min
+            changedSinceCheckpoint = true
             updateNextCharge()
         }
     }
@@ -150,6 +154,7 @@ public struct CallCharging: Sendable, Hashable {
         guard phaseCode == .authorized else { return false }
         phaseCode = .answered
         answeredAtRaw = max(instant, authorizedAt)
+        changedSinceCheckpoint = true
         updateNextCharge()
         return true
     }
@@ -158,6 +163,7 @@ public struct CallCharging: Sendable, Hashable {
     mutating func recordCharge() {
         charged = Money(micros: charged.micros &+ nextChargeAmount.micros)
         chargesMade += 1
+        changedSinceCheckpoint = true
         updateNextCharge()
     }
 
@@ -166,6 +172,7 @@ public struct CallCharging: Sendable, Hashable {
         guard phaseCode == .answered else { return }
         phaseCode = .cut
         cutAtRaw = boundary
+        changedSinceCheckpoint = true
         grantDeadline = boundary
         updateNextCharge()
     }
@@ -174,9 +181,13 @@ public struct CallCharging: Sendable, Hashable {
     mutating func stopBilling(at instant: Int64) {
         guard billingStoppedAtRaw == .min else { return }
         billingStoppedAtRaw = instant
+        changedSinceCheckpoint = true
         grantDeadline = nil
         updateNextCharge()
     }
+
+    /// The call is in a checkpoint as it is now.
+    mutating func markCheckpointed() { changedSinceCheckpoint = false }
 
     mutating func markSettled() {
         phaseCode = .settled

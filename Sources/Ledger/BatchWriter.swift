@@ -76,15 +76,7 @@ enum BatchWriter {
     }
 
     static func apply(_ checkpoint: AccountCheckpoint, to db: Database) throws {
-        let update = try db.cachedStatement(sql: """
-            UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
-            """)
-        var bindings = Bindings(update)
-        bindings.bind(checkpoint.balance.micros)
-        bindings.bind(checkpoint.totalRecharges.micros)
-        bindings.bind(checkpoint.at)
-        bindings.bind(checkpoint.extensionNumber)
-        try bindings.execute()
+        if checkpoint.balanceChanged { try storeBalance(of: checkpoint, db) }
         guard !checkpoint.calls.isEmpty else { return }
         let upsert = try db.cachedStatement(sql: """
             INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
@@ -111,6 +103,20 @@ enum BatchWriter {
             bindings.bind(call.suspendedAt)
             try bindings.execute()
         }
+    }
+
+    /// The balance row. Its `checkpoint_at` is the last checkpoint that moved the balance; recovery takes the
+    /// later of it and `engine_state.metered_through`, which no checkpoint is ever ahead of.
+    private static func storeBalance(of checkpoint: AccountCheckpoint, _ db: Database) throws {
+        let update = try db.cachedStatement(sql: """
+            UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
+            """)
+        var bindings = Bindings(update)
+        bindings.bind(checkpoint.balance.micros)
+        bindings.bind(checkpoint.totalRecharges.micros)
+        bindings.bind(checkpoint.at)
+        bindings.bind(checkpoint.extensionNumber)
+        try bindings.execute()
     }
 
     /// Binds a rate snapshot as (rate_id, rate_prefix, initial_cost, initial_time, rate, unit).

@@ -57,7 +57,11 @@ final class JournalQueue: Sendable {
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         let (sequence, wake) = state.withLock { state -> (UInt64, Bool) in
             state.entries.append(entry)
-            if let checkpoint { state.put(checkpoint) }
+            if let checkpoint {
+                var ended: String?
+                if case .settled(let record, _) = entry { ended = record.callID }
+                state.put(checkpoint, ended: ended)
+            }
             defer { state.nextSequence += 1 }
             return (state.nextSequence, state.markSignalled())
         }
@@ -182,9 +186,15 @@ final class JournalQueue: Sendable {
 }
 
 extension JournalQueue.State {
-    /// Replaces the extension's pending checkpoint; a newly dirty extension joins the end of the line.
-    fileprivate mutating func put(_ checkpoint: AccountCheckpoint) {
-        if checkpoints.updateValue(checkpoint, forKey: checkpoint.extensionNumber) == nil {
+    /// Replaces the extension's pending checkpoint, keeping what the replaced one still had to store (see
+    /// ``AccountCheckpoint/absorb(_:ended:)``); a newly dirty extension joins the end of the line.
+    fileprivate mutating func put(_ checkpoint: AccountCheckpoint, ended: String? = nil) {
+        var checkpoint = checkpoint
+        if let older = checkpoints.removeValue(forKey: checkpoint.extensionNumber) {
+            checkpoint.absorb(older, ended: ended)
+            checkpoints[checkpoint.extensionNumber] = checkpoint
+        } else {
+            checkpoints[checkpoint.extensionNumber] = checkpoint
             dirtyOrder.append(checkpoint.extensionNumber)
         }
     }

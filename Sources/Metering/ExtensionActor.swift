@@ -13,12 +13,16 @@ public actor ExtensionActor {
     /// The instant a wheel entry for this actor is pending at, if any.
     private var scheduledAt: Int64?
     private var checkpointedRevision: UInt64
+    /// The balance and total recharges as last checkpointed: the ledger rewrites the balance only when they moved.
+    private var checkpointedBalance: (balance: Money, totalRecharges: Money)
 
+    /// `book` as stored: its calls marked checkpointed (a restored book is checkpointed before it is handed over).
     init(book: AccountBook, context: EngineContext) {
         self.number = book.account.number
         self.book = book
         self.context = context
         self.checkpointedRevision = book.revision
+        self.checkpointedBalance = (book.account.balance, book.account.totalRecharges)
     }
 
     /// The account as last changed (charges due since may not be taken yet; see ``currentAccount()``).
@@ -136,8 +140,8 @@ public actor ExtensionActor {
         let box = context.policyBox
         let events = book.advance(to: now, policy: box.policy)
         // Paid charges leave the revision alone: the journal only learns how far metering got.
-        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
         context.journal.metered(through: now)
+        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
         if !events.isEmpty { context.emit(events) }
         var next: Int64?
         if let wanted = book.nextWakeup(policy: box.policy), wanted < (scheduledAt ?? .max) {
@@ -155,15 +159,22 @@ public actor ExtensionActor {
     }
 
     func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy? = nil) {
-        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
         context.journal.metered(through: now)
+        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
         if !events.isEmpty { context.emit(events) }
         reschedule(policy: policy ?? context.policy)
     }
 
+    /// What changed since the last checkpoint. The journal hears first that the engine metered through
+    /// `now`: recovery re-derives from the stored calls up to that instant, so it must not be short of a
+    /// checkpoint whose balance row was left alone.
     private func checkpoint(at now: Int64) -> AccountCheckpoint {
+        context.journal.metered(through: now)
         checkpointedRevision = book.revision
-        return AccountCheckpoint(book, at: now)
+        let current = (book.account.balance, book.account.totalRecharges)
+        let balanceChanged = current != checkpointedBalance
+        checkpointedBalance = current
+        return AccountCheckpoint(changesOf: &book, balanceChanged: balanceChanged, at: now)
     }
 
     private func reschedule(policy: BillingPolicy? = nil) {

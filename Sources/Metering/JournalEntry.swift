@@ -127,24 +127,56 @@ public struct LiveCallCheckpoint: Sendable, Hashable, Codable {
     }
 }
 
-/// The live state of one extension: its balance and its live calls, replacing any earlier checkpoint.
+/// The live state of one extension as it changed since its previous checkpoint: its balance, and the live
+/// calls that changed. The ledger stores it over what it has: the calls not carried are stored as they are
+/// (each changed call was carried by the checkpoint it changed before), and the balance row is rewritten only
+/// when the balance moved.
 ///
 /// Taken at every change except a paid charge (see ``AccountBook/revision``): what the calls charge after it
 /// is re-derived at recovery up to the instant the journal last recorded the engine metering
-/// (``BillingJournal/metered(through:)``).
+/// (``BillingJournal/metered(through:)``), which the engine reports before every checkpoint, so the recorded
+/// instant is never earlier than a stored checkpoint.
 public struct AccountCheckpoint: Sendable, Hashable {
     public var extensionNumber: String
+    /// The balance now: always current, stored when ``balanceChanged``.
     public var balance: Money
     public var totalRecharges: Money
+    /// Whether the balance or total recharges moved since the previous checkpoint.
+    public var balanceChanged: Bool
+    /// The live calls that changed since the previous checkpoint (all of them in a full checkpoint).
     public var calls: [LiveCallCheckpoint]
     /// Engine time of the checkpoint.
     public var at: Int64
 
+    /// A full checkpoint: the balance and every live call.
     public init(_ book: AccountBook, at: Int64) {
         extensionNumber = book.account.number
         balance = book.account.balance
         totalRecharges = book.account.totalRecharges
+        balanceChanged = true
         calls = book.calls.map(LiveCallCheckpoint.init)
         self.at = at
+    }
+
+    /// The changes since the book's previous checkpoint: the calls changed since (marked checkpointed now).
+    public init(changesOf book: inout AccountBook, balanceChanged: Bool, at: Int64) {
+        extensionNumber = book.account.number
+        balance = book.account.balance
+        totalRecharges = book.account.totalRecharges
+        self.balanceChanged = balanceChanged
+        calls = book.takeChangedCalls(LiveCallCheckpoint.init)
+        self.at = at
+    }
+
+    /// Folds in an older checkpoint of the same extension that was never stored, which this one replaces:
+    /// its changed calls that this one does not carry still need storing, except the call `ended` (settled
+    /// with this checkpoint: its row is deleted, and must not come back).
+    public mutating func absorb(_ older: AccountCheckpoint, ended: String? = nil) {
+        balanceChanged = balanceChanged || older.balanceChanged
+        guard !older.calls.isEmpty else { return }
+        var carried = Set(calls.map(\.callID))
+        if let ended { carried.insert(ended) }
+        let kept = older.calls.filter { !carried.contains($0.callID) }
+        if !kept.isEmpty { calls = kept + calls }
     }
 }

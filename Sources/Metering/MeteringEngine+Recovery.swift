@@ -37,7 +37,8 @@ extension MeteringEngine {
                         _ = book.advance(to: lastSeen, policy: policy)
                         book.suspendLive(lastSeenAt: lastSeen)
                     }
-                    context.journal.checkpoint(AccountCheckpoint(book, at: lastSeen))
+                    // Restored calls all count as changed: this checkpoint carries every one of them.
+                    context.journal.checkpoint(AccountCheckpoint(changesOf: &book, balanceChanged: true, at: lastSeen))
                 }
                 let actor = ExtensionActor(book: book, context: context)
                 registry.accounts[item.account.number] = actor

@@ -8,6 +8,13 @@ public final class MemoryJournal: BillingJournal {
         var entries: [JournalEntry] = []
         var checkpoints: [String: AccountCheckpoint] = [:]
         var meteredThrough: Int64?
+
+        /// Keeps the latest checkpoint per extension with every change since the first (never stored).
+        mutating func put(_ checkpoint: AccountCheckpoint, ended: String?) {
+            var checkpoint = checkpoint
+            if let older = checkpoints[checkpoint.extensionNumber] { checkpoint.absorb(older, ended: ended) }
+            checkpoints[checkpoint.extensionNumber] = checkpoint
+        }
     }
 
     private let state = Mutex(State())
@@ -31,13 +38,17 @@ public final class MemoryJournal: BillingJournal {
     public func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         state.withLock { state in
             state.entries.append(entry)
-            if let checkpoint { state.checkpoints[checkpoint.extensionNumber] = checkpoint }
+            if let checkpoint {
+                var ended: String?
+                if case .settled(let record, _) = entry { ended = record.callID }
+                state.put(checkpoint, ended: ended)
+            }
             return UInt64(state.entries.count)
         }
     }
 
     public func checkpoint(_ checkpoint: AccountCheckpoint) {
-        state.withLock { $0.checkpoints[checkpoint.extensionNumber] = checkpoint }
+        state.withLock { $0.put(checkpoint, ended: nil) }
     }
 
     public func metered(through instant: Int64) {
