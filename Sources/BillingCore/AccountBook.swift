@@ -345,14 +345,14 @@ public struct AccountBook: Sendable {
         return advance(to: now, policy: policy)
     }
 
-    /// The live calls changed since this last ran (``CallCharging/changedSinceCheckpoint``), each through
-    /// `transform`, in order; every call is then marked checkpointed. Run when the extension is checkpointed:
-    /// the ledger keeps the other calls' rows as they are.
-    public mutating func takeChangedCalls<T>(_ transform: (CallCharging) -> T) -> [T] {
+    /// The live calls changed since this last ran (``CallCharging/changedSinceCheckpoint``), in order; every
+    /// call is then marked checkpointed. Run when the extension is checkpointed: the ledger keeps the other
+    /// calls' rows as they are.
+    public mutating func takeChangedCalls() -> [CallCharging] {
         calls.withMutableElements { calls, count in
-            var changed: [T] = []
+            var changed: [CallCharging] = []
             for index in 0..<count where calls[index].changedSinceCheckpoint {
-                changed.append(transform(calls[index]))
+                changed.append(calls[index])
                 calls[index].markCheckpointed()
             }
             return changed

@@ -65,5 +65,11 @@ final class EngineContext: Sendable {
         for event in events { continuation.yield(event) }
     }
 
+    /// One event (a settlement), without an array for it.
+    func emit(_ event: BillingEvent) {
+        stats.recordEmitted(event, nowMicros: nowMicros)
+        continuation.yield(event)
+    }
+
     func finishEvents() { continuation.finish() }
 }

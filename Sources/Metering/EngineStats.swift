@@ -38,16 +38,18 @@ public final class EngineStats: Sendable {
 
     /// Counts the cutoffs and warnings among `events`, which the engine emits at `nowMicros`.
     func recordEmitted(_ events: [BillingEvent], nowMicros: () -> Int64) {
-        for event in events {
-            switch event {
-            case .cutoff(_, _, let boundary, _):
-                cutoffs.add(1, ordering: .relaxed)
-                cutoffLateness.record(micros: nowMicros() - boundary * 1000)
-            case .warning:
-                warnings.add(1, ordering: .relaxed)
-            case .grantRenewed, .settled:
-                break
-            }
+        for event in events { recordEmitted(event, nowMicros: nowMicros) }
+    }
+
+    func recordEmitted(_ event: BillingEvent, nowMicros: () -> Int64) {
+        switch event {
+        case .cutoff(_, _, let boundary, _):
+            cutoffs.add(1, ordering: .relaxed)
+            cutoffLateness.record(micros: nowMicros() - boundary * 1000)
+        case .warning:
+            warnings.add(1, ordering: .relaxed)
+        case .grantRenewed, .settled:
+            break
         }
     }
 

@@ -89,7 +89,8 @@ public actor ExtensionActor {
                 at: now, callID: record.callID)
         }
         let sequence = context.journal.append(.settled(record, posting), checkpoint: checkpoint(at: now))
-        context.emit(events + [.settled(record)])
+        if !events.isEmpty { context.emit(events) }
+        context.emit(.settled(record))
         reschedule()
         return (outcome, sequence)
     }

@@ -164,7 +164,7 @@ public struct AccountCheckpoint: Sendable, Hashable {
         balance = book.account.balance
         totalRecharges = book.account.totalRecharges
         self.balanceChanged = balanceChanged
-        calls = book.takeChangedCalls(LiveCallCheckpoint.init)
+        calls = book.takeChangedCalls().map(LiveCallCheckpoint.init)
         self.at = at
     }
 
@@ -174,9 +174,10 @@ public struct AccountCheckpoint: Sendable, Hashable {
     public mutating func absorb(_ older: AccountCheckpoint, ended: String? = nil) {
         balanceChanged = balanceChanged || older.balanceChanged
         guard !older.calls.isEmpty else { return }
-        var carried = Set(calls.map(\.callID))
-        if let ended { carried.insert(ended) }
-        let kept = older.calls.filter { !carried.contains($0.callID) }
+        // A linear search: an extension has a few calls, and hashing their ids cost more than comparing them.
+        let kept = older.calls.filter { call in
+            call.callID != ended && !calls.contains { $0.callID == call.callID }
+        }
         if !kept.isEmpty { calls = kept + calls }
     }
 }

@@ -67,7 +67,11 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         let request = CallRequest(callID: callID, extensionNumber: extensionNumber, dialled: dialled, at: now,
                                   secondOfDay: context.secondOfDay(epochMillis: now))
         try request.validate()
-        let (owner, ended) = registry.withLock { ($0.callOwners[callID], $0.recentlyEnded.contains(callID)) }
+        // One lock for every lookup: this runs for every call.
+        let (owner, ended, known) = registry.withLock { registry in
+            let owner = registry.callOwners[callID]
+            return (owner, registry.recentlyEnded.contains(callID), owner ?? registry.accounts[extensionNumber])
+        }
         if let owner, owner.number != extensionNumber {
             throw TollgateError(.alreadyExists, "call id is live for another extension", field: "callId")
         }
@@ -75,7 +79,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             // A call id names one call: an id that just ended is a duplicated request, not a new call.
             throw TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
         }
-        let actor = owner ?? actor(for: extensionNumber, userName: nil).actor
+        let actor = known ?? actor(for: extensionNumber, userName: nil).actor
         let decision = await actor.authorize(request)
         if decision.isAllowed { registry.withLock { $0.callOwners[callID] = actor } }
         context.stats.recordDecision(allowed: decision.isAllowed, micros: context.nowMicros() - startMicros)
@@ -135,7 +139,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     private func forget(callID: String) {
         registry.withLock {
             $0.callOwners[callID] = nil
-            $0.unclaimed[callID] = nil
+            if !$0.unclaimed.isEmpty { $0.unclaimed[callID] = nil }
             $0.recentlyEnded.insert(callID)
         }
     }
@@ -331,7 +335,7 @@ struct RecentIDs {
     func contains(_ id: String) -> Bool { members.contains(id) }
 
     mutating func insert(_ id: String) {
-        guard !members.contains(id) else { return }
+        guard members.insert(id).inserted else { return }
         if ring.count < capacity {
             ring.append(id)
         } else {
@@ -339,6 +343,5 @@ struct RecentIDs {
             ring[next] = id
             next = (next + 1) % capacity
         }
-        members.insert(id)
     }
 }

@@ -41,22 +41,27 @@ final class ReplyPipeline: Sendable {
 
     /// Queues a reply; suspends while `bound` replies are outstanding. After ``finish()``, drops it.
     func send(_ item: Item) async {
-        await withCheckedContinuation { (room: CheckedContinuation<Void, Never>) in
-            let (reader, proceed): (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { state in
-                if state.finished { return (nil, true) }
-                state.outstanding += 1
-                var reader: CheckedContinuation<Item?, Never>?
-                if let waiting = state.reader {
-                    state.reader = nil
-                    reader = waiting
-                } else {
-                    state.items.append(item)
-                }
-                if state.outstanding < bound { return (reader, true) }
-                state.sender = room
-                return (reader, false)
+        let (reader, full): (CheckedContinuation<Item?, Never>?, Bool) = state.withLock { state in
+            if state.finished { return (nil, false) }
+            state.outstanding += 1
+            var reader: CheckedContinuation<Item?, Never>?
+            if let waiting = state.reader {
+                state.reader = nil
+                reader = waiting
+            } else {
+                state.items.append(item)
             }
-            reader?.resume(returning: item)
+            return (reader, state.outstanding >= bound)
+        }
+        reader?.resume(returning: item)
+        // Only a full pipeline costs a continuation: this runs for every request.
+        guard full else { return }
+        await withCheckedContinuation { (room: CheckedContinuation<Void, Never>) in
+            let proceed = state.withLock { state in
+                if state.finished || state.outstanding < bound { return true }
+                state.sender = room
+                return false
+            }
             if proceed { room.resume() }
         }
     }
