@@ -7,6 +7,14 @@ import Metering
 enum BatchWriter {
     static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
         for entry in batch.entries { try apply(entry, to: db) }
+        if !batch.liveRowsToDelete.isEmpty {
+            let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
+            for callID in batch.liveRowsToDelete {
+                var bindings = Bindings(delete)
+                bindings.bind(callID)
+                try bindings.execute()
+            }
+        }
         for checkpoint in batch.checkpoints { try apply(checkpoint, to: db) }
         if let instant = batch.meteredThrough {
             try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
@@ -41,12 +49,9 @@ enum BatchWriter {
                 ])
             try insert(posting, db)
         case .settled(let record, let posting):
+            // Its live row, if it has one, is deleted with the batch (`JournalQueue.Batch.liveRowsToDelete`).
             try insert(record, db)
             if let posting { try insert(posting, db) }
-            let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
-            var bindings = Bindings(delete)
-            bindings.bind(record.callID)
-            try bindings.execute()
         case .denied(let record):
             try insert(record, db)
         case .rateSaved(let rate):

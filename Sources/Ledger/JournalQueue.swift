@@ -12,6 +12,9 @@ final class JournalQueue: Sendable {
         var lastSequence: UInt64
         /// The latest instant the engine reported metering, when later than the one last drained.
         var meteredThrough: Int64?
+        /// Settled calls whose `live_calls` row is stored: deleted with this batch's entries. A call settled
+        /// before any checkpoint carrying it was drained (a short unanswered call, typically) never had one.
+        var liveRowsToDelete: [String] = []
     }
 
     /// How far `metered_through` may lag before it is worth a transaction of its own: recovery bills a call
@@ -38,6 +41,10 @@ final class JournalQueue: Sendable {
         var signalled = false
         /// The latest `metered(through:)` instant handed to the writer.
         var meteredDrained: Int64 = .min
+        /// Calls whose `live_calls` row is stored or in a batch handed to the writer: loaded at start, added
+        /// when a checkpoint carrying the call is drained, removed when its settlement is. A call id not here
+        /// has no row, so its settlement needs no delete (one statement less for most unanswered calls).
+        var storedLiveCalls: Set<String> = []
     }
 
     private let state = Mutex(State())
@@ -52,6 +59,11 @@ final class JournalQueue: Sendable {
 
     init() {
         (wakeups, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The calls with a row in `live_calls` when the ledger opened.
+    func storedLiveCalls(_ callIDs: some Sequence<String>) {
+        state.withLock { $0.storedLiveCalls.formUnion(callIDs) }
     }
 
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
@@ -112,7 +124,11 @@ final class JournalQueue: Sendable {
                 return nil
             }
             var checkpoints: [AccountCheckpoint] = []
+            var liveRowsToDelete: [String] = []
             for entry in state.entries {
+                if case .settled(let record, _) = entry, state.storedLiveCalls.remove(record.callID) != nil {
+                    liveRowsToDelete.append(record.callID)
+                }
                 if let number = entry.extensionNumber, let checkpoint = state.checkpoints.removeValue(forKey: number) {
                     checkpoints.append(checkpoint)
                 }
@@ -131,8 +147,13 @@ final class JournalQueue: Sendable {
                 state.dirtyOrder.removeFirst(state.dirtyHead)
                 state.dirtyHead = 0
             }
+            // A call settled in this batch is in none of its checkpoints: its settlement's checkpoint replaced
+            // any pending one of its extension and dropped the call (`AccountCheckpoint.absorb`).
+            for checkpoint in checkpoints {
+                for call in checkpoint.calls { state.storedLiveCalls.insert(call.callID) }
+            }
             let batch = Batch(entries: state.entries, checkpoints: checkpoints, lastSequence: state.nextSequence - 1,
-                              meteredThrough: meteredNews)
+                              meteredThrough: meteredNews, liveRowsToDelete: liveRowsToDelete)
             if let meteredNews { state.meteredDrained = meteredNews }
             state.entries.removeAll(keepingCapacity: true)
             state.signalled = !state.checkpoints.isEmpty
@@ -189,10 +210,11 @@ extension JournalQueue.State {
     /// Replaces the extension's pending checkpoint, keeping what the replaced one still had to store (see
     /// ``AccountCheckpoint/absorb(_:ended:)``); a newly dirty extension joins the end of the line.
     fileprivate mutating func put(_ checkpoint: AccountCheckpoint, ended: String? = nil) {
-        var checkpoint = checkpoint
-        if let older = checkpoints.removeValue(forKey: checkpoint.extensionNumber) {
-            checkpoint.absorb(older, ended: ended)
-            checkpoints[checkpoint.extensionNumber] = checkpoint
+        // One hash of the number when a checkpoint is pending: this runs for every change of every extension.
+        if let index = checkpoints.index(forKey: checkpoint.extensionNumber) {
+            var merged = checkpoint
+            merged.absorb(checkpoints.values[index], ended: ended)
+            checkpoints.values[index] = merged
         } else {
             checkpoints[checkpoint.extensionNumber] = checkpoint
             dirtyOrder.append(checkpoint.extensionNumber)

@@ -27,6 +27,7 @@ public final class SQLiteLedger: LedgerStore {
         }
         pool = try DatabasePool(path: path, configuration: configuration)
         try LedgerSchema.migrator.migrate(pool)
+        queue.storedLiveCalls(try pool.read { try String.fetchAll($0, sql: "SELECT call_id FROM live_calls") })
         writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch), logger: logger)
     }
 

@@ -1,0 +1,50 @@
+import BillingCore
+import GRDB
+import Ledger
+import Metering
+import TestSupport
+import Testing
+
+/// A live call's row is written when a checkpoint carrying it is, and deleted with its settlement only if it was:
+/// whichever comes first, none is left behind to come back as a phantom call after a restart.
+@Suite("Ledger: live call rows")
+struct LiveRowTests {
+    private func liveRows(_ h: LedgerHarness) async throws -> [String] {
+        try await h.ledger.pool.read { try String.fetchAll($0, sql: "SELECT call_id FROM live_calls ORDER BY call_id") }
+    }
+
+    @Test("a call settled before or after its row was written leaves no row; a live one keeps it across a restart")
+    func noRowLeftBehind() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billed("8001", balance: "1.00")
+        try await h.perSecond("0.01", extensions: ["8001"])
+
+        // Written, then settled.
+        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
+        try await h.ledger.flush()
+        #expect(try await liveRows(h) == ["a"])
+        _ = try await h.engine.ended(callID: "a", billableMillis: 0, cause: "NO_ANSWER")
+        #expect(try await liveRows(h) == [])
+
+        // Settled before its row was ever written: nothing to delete, nothing written.
+        _ = try await h.engine.authorize(callID: "b", extensionNumber: "8001", dialled: "0100")
+        _ = try await h.engine.ended(callID: "b", billableMillis: 0, cause: "NO_ANSWER")
+        try await h.ledger.flush()
+        #expect(try await liveRows(h) == [])
+
+        // Live across a restart, then settled by the restarted engine: its row came from the file.
+        try await h.answeredCall("c", from: "8001")
+        await h.advance(ms: 2_000)
+        let copy = try await h.crashAfterFlush()
+        defer { copy.remove() }
+        let restarted = try await LedgerHarness(directory: copy, origin: t0 + 2_000)
+        #expect(try await liveRows(restarted) == ["c"])
+        _ = await restarted.engine.adopt(callIDs: ["c"])
+        _ = try await restarted.engine.ended(callID: "c", billableMillis: 2_000, cause: "NORMAL_CLEARING")
+        try await restarted.ledger.flush()
+        #expect(try await liveRows(restarted) == [])
+        try await restarted.close()
+        #expect(try await restarted.ledger.verify() == [])
+    }
+}
