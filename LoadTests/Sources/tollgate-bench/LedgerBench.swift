@@ -28,7 +28,7 @@ struct LedgerBench: AsyncParsableCommand {
             scenario: ledger
             rows: \(rows)
             sqlite_baseline_rows_per_s: \(baseline) (C API, one prepared INSERT, \(batch) rows per transaction)
-            ledger_rows_per_s: \(settlements) (settlements: CDR insert + ledger row + live-call delete + balance checkpoint, group-committed)
+            ledger_rows_per_s: \(settlements) (settlements: CDR insert + ledger row + balance checkpoint, group-committed; these calls never had a live-call row to delete)
             ledger_batches: \(batches) (mean \(Int64(rows) / max(batches, 1)) settlements per transaction)
             ratio: \(String(format: "%.2f", Double(settlements) / Double(max(baseline, 1))))
             """)
