@@ -8,9 +8,9 @@ public struct InboundEnvelope: Sendable {
 
     init(_ envelope: Tollgate_Pbx_V1_Envelope?) { self.envelope = envelope }
 
-    /// Decodes a frame's payload.
+    /// Decodes a frame's payload in place (no copy of its bytes into an array first).
     public init(payload: ByteBuffer) {
-        envelope = try? Tollgate_Pbx_V1_Envelope(serializedBytes: Array(payload.readableBytesView))
+        envelope = try? Tollgate_Pbx_V1_Envelope(serializedBytes: payload.readableBytesSpan)
     }
 }
 

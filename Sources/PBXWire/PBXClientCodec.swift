@@ -85,7 +85,7 @@ public enum PBXClientCodec {
 
     /// Decodes one frame payload from the server.
     public static func decode(_ payload: ByteBuffer) throws -> ServerMessage {
-        let envelope = try Tollgate_Pbx_V1_Envelope(serializedBytes: Array(payload.readableBytesView))
+        let envelope = try Tollgate_Pbx_V1_Envelope(serializedBytes: payload.readableBytesSpan)
         var status: WireStatus?
         if envelope.hasStatus {
             status = WireStatus(WireStatus.Code(rawValue: envelope.status.code.rawValue) ?? .internal,
