@@ -4,6 +4,7 @@ import Foundation
 import Ledger
 import Logging
 import PBXServer
+import NIOCore
 import PBXWire
 import ServiceLifecycle
 
@@ -12,7 +13,7 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve", abstract: "Run the billing engine and the PBX socket server.")
 
-    @Option(help: "A JSON config file (env TOLLGATE_CONFIG): dataDir, pbxListen, pbxSecretFile, resyncGraceSeconds, heartbeatIntervalMs, maxFrameBytes, httpListen, licenseDir.")
+    @Option(help: "A JSON config file (env TOLLGATE_CONFIG): dataDir, pbxListen, pbxSecretFile, resyncGraceSeconds, heartbeatIntervalMs, maxFrameBytes, httpListen, licenseDir, eventLoops.")
     var config: String?
     @Option(name: .customLong("data-dir"), help: "Where the ledger lives (env TOLLGATE_DATA_DIR; default ./tollgate-data).")
     var dataDirectory: String?
@@ -26,6 +27,8 @@ struct ServeCommand: AsyncParsableCommand {
     var httpListen: String?
     @Option(name: .customLong("license-dir"), help: "Where the license is kept, apart from billing data (env TOLLGATE_LICENSE_DIR; default DATA_DIR/license).")
     var licenseDirectory: String?
+    @Option(name: .customLong("event-loops"), help: "NIO event-loop threads for the PBX socket and the admin API (env TOLLGATE_EVENT_LOOPS; default half the cores, at least 1).")
+    var eventLoops: Int?
     @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
     var insecureDev = false
 
@@ -45,12 +48,14 @@ struct ServeCommand: AsyncParsableCommand {
             settings = try ServeSettings.resolve(
                 flags: .init(dataDirectory: dataDirectory, pbxListen: pbxListen, pbxSecretFile: pbxSecretFile,
                              insecureDev: insecureDev, resyncGraceSeconds: resyncGrace,
-                             httpListen: httpListen, licenseDirectory: licenseDirectory),
+                             httpListen: httpListen, licenseDirectory: licenseDirectory, eventLoops: eventLoops),
                 environment: environment, file: file,
                 readFile: { try String(contentsOfFile: $0, encoding: .utf8) })
         } catch let problem as ServeSettings.Problem {
             throw ValidationError(problem.description)
         }
+        // Before anything touches the NIO singleton group: it is created with this many loops on first use.
+        NIOSingletons.groupLoopCountSuggestion = settings.eventLoops
         let logger = Logger(label: "tollgate")
         if settings.insecureDev { logger.warning("--insecure-dev: PBXs are accepted without a secret") }
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))

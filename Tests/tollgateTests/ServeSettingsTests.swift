@@ -29,6 +29,20 @@ struct ServeSettingsTests {
         #expect(fromFlags.dataDirectory == "/flag" && fromFlags.pbxPort == 3 && fromFlags.pbxSecret == "secret-from-x")
     }
 
+    @Test("event loops: half the cores by default, at least one; flag, environment or file; absurd counts refused")
+    func eventLoops() throws {
+        #expect(ServeSettings.defaultEventLoops(cores: 1) == 1 && ServeSettings.defaultEventLoops(cores: 2) == 1)
+        #expect(ServeSettings.defaultEventLoops(cores: 16) == 8)
+        let secret = ["TOLLGATE_PBX_SECRET": "s"]
+        #expect(try resolve(env: secret, file: .init(eventLoops: 3)).eventLoops == 3)
+        #expect(try resolve(env: secret.merging(["TOLLGATE_EVENT_LOOPS": "2"]) { $1 }, file: .init(eventLoops: 3))
+            .eventLoops == 2)
+        #expect(try resolve(.init(eventLoops: 4), env: secret.merging(["TOLLGATE_EVENT_LOOPS": "2"]) { $1 })
+            .eventLoops == 4)
+        #expect(throws: ServeSettings.Problem.self) { try resolve(.init(eventLoops: 0), env: secret) }
+        #expect(throws: ServeSettings.Problem.self) { try resolve(env: secret.merging(["TOLLGATE_EVENT_LOOPS": "1000"]) { $1 }) }
+    }
+
     @Test("no secret refuses to start unless --insecure-dev")
     func secretRequired() throws {
         #expect(throws: ServeSettings.Problem.self) { try resolve() }
