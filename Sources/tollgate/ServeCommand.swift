@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var httpListen: String?
     @Option(name: .customLong("license-dir"), help: "Where the license is kept, apart from billing data (env TOLLGATE_LICENSE_DIR; default DATA_DIR/license).")
     var licenseDirectory: String?
-    @Option(name: .customLong("event-loops"), help: "NIO event-loop threads for the PBX socket and the admin API (env TOLLGATE_EVENT_LOOPS; default half the cores, at least 1).")
+    @Option(name: .customLong("event-loops"), help: "NIO event-loop threads for the PBX socket and the admin API (env TOLLGATE_EVENT_LOOPS; default one per core).")
     var eventLoops: Int?
     @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
     var insecureDev = false

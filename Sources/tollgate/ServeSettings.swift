@@ -20,13 +20,12 @@ struct ServeSettings: Equatable {
     /// The administrator's password for a new installation (else generated into DATA_DIR/initial-admin-password).
     var initialAdminPassword: String?
     var bcryptCost: UInt8 = 12
-    /// NIO event-loop threads for the PBX socket and the admin API. Half the cores by default: the extension
-    /// actors, the ledger writer and the tick wheel need the rest, and on 2 cores one loop measured better (the
-    /// `latency` scenario's authorize p99 707 µs against 841 µs with two, median of 4 runs each, at the same
-    /// authorizations per second).
+    /// NIO event-loop threads for the PBX socket and the admin API; by default one per core, as NIO's own
+    /// default. On 2 cores one loop lowered the 5,000-CPS authorize p99 in 3 of 4 runs back to back but made
+    /// `cutoff-storm` and `throughput` worse in single runs (README, Performance), so it is an operator's choice.
     var eventLoops = ServeSettings.defaultEventLoops(cores: ProcessInfo.processInfo.activeProcessorCount)
 
-    static func defaultEventLoops(cores: Int) -> Int { max(1, cores / 2) }
+    static func defaultEventLoops(cores: Int) -> Int { max(1, cores) }
 
     /// What a `--config` JSON file may set.
     struct File: Decodable {
