@@ -69,11 +69,7 @@ final class JournalQueue: Sendable {
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         let (sequence, wake) = state.withLock { state -> (UInt64, Bool) in
             state.entries.append(entry)
-            if let checkpoint {
-                var ended: String?
-                if case .settled(let record, _) = entry { ended = record.callID }
-                state.put(checkpoint, ended: ended)
-            }
+            if let checkpoint { state.put(checkpoint, ended: entry.settledCallID) }
             defer { state.nextSequence += 1 }
             return (state.nextSequence, state.markSignalled())
         }
@@ -126,8 +122,8 @@ final class JournalQueue: Sendable {
             var checkpoints: [AccountCheckpoint] = []
             var liveRowsToDelete: [String] = []
             for entry in state.entries {
-                if case .settled(let record, _) = entry, state.storedLiveCalls.remove(record.callID) != nil {
-                    liveRowsToDelete.append(record.callID)
+                if let callID = entry.settledCallID, state.storedLiveCalls.remove(callID) != nil {
+                    liveRowsToDelete.append(callID)
                 }
                 if let number = entry.extensionNumber, let checkpoint = state.checkpoints.removeValue(forKey: number) {
                     checkpoints.append(checkpoint)

@@ -141,8 +141,7 @@ public actor ExtensionActor {
         let box = context.policyBox
         let events = book.advance(to: now, policy: box.policy)
         // Paid charges leave the revision alone: the journal only learns how far metering got.
-        context.journal.metered(through: now)
-        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        reportMetering(at: now)
         if !events.isEmpty { context.emit(events) }
         var next: Int64?
         if let wanted = book.nextWakeup(policy: box.policy), wanted < (scheduledAt ?? .max) {
@@ -160,10 +159,19 @@ public actor ExtensionActor {
     }
 
     func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy? = nil) {
-        context.journal.metered(through: now)
-        if book.revision != checkpointedRevision { context.journal.checkpoint(checkpoint(at: now)) }
+        reportMetering(at: now)
         if !events.isEmpty { context.emit(events) }
         reschedule(policy: policy ?? context.policy)
+    }
+
+    /// Checkpoints what changed, if anything did besides paid charges; either way the journal learns that
+    /// metering reached `now` (``checkpoint(at:)`` reports it first).
+    private func reportMetering(at now: Int64) {
+        if book.revision != checkpointedRevision {
+            context.journal.checkpoint(checkpoint(at: now))
+        } else {
+            context.journal.metered(through: now)
+        }
     }
 
     /// What changed since the last checkpoint. The journal hears first that the engine metered through

@@ -78,6 +78,11 @@ public enum JournalEntry: Sendable, Hashable {
 }
 
 extension JournalEntry {
+    /// The call a settlement ends (its live row goes, and no checkpoint may bring it back).
+    public var settledCallID: String? {
+        if case .settled(let record, _) = self { record.callID } else { nil }
+    }
+
     /// The extension whose balance or calls the entry changes, if any.
     public var extensionNumber: String? {
         switch self {
@@ -174,9 +179,14 @@ public struct AccountCheckpoint: Sendable, Hashable {
     public mutating func absorb(_ older: AccountCheckpoint, ended: String? = nil) {
         balanceChanged = balanceChanged || older.balanceChanged
         guard !older.calls.isEmpty else { return }
-        // A linear search: an extension has a few calls, and hashing their ids cost more than comparing them.
-        let kept = older.calls.filter { call in
-            call.callID != ended && !calls.contains { $0.callID == call.callID }
+        let kept: [LiveCallCheckpoint]
+        if calls.count <= 16 {
+            // A linear search for the usual few calls: hashing their ids costs more than comparing them.
+            kept = older.calls.filter { call in call.callID != ended && !calls.contains { $0.callID == call.callID } }
+        } else {
+            // A trunk with hundreds of calls must not cost their square on every change.
+            let carried = Set(calls.map(\.callID))
+            kept = older.calls.filter { $0.callID != ended && !carried.contains($0.callID) }
         }
         if !kept.isEmpty { calls = kept + calls }
     }

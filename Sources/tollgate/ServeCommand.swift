@@ -27,7 +27,7 @@ struct ServeCommand: AsyncParsableCommand {
     var httpListen: String?
     @Option(name: .customLong("license-dir"), help: "Where the license is kept, apart from billing data (env TOLLGATE_LICENSE_DIR; default DATA_DIR/license).")
     var licenseDirectory: String?
-    @Option(name: .customLong("event-loops"), help: "NIO event-loop threads for the PBX socket and the admin API (env TOLLGATE_EVENT_LOOPS; default one per core).")
+    @Option(name: .customLong("event-loops"), help: "NIO event-loop threads for the PBX socket and the admin API (env TOLLGATE_EVENT_LOOPS; default NIO's own, one per core).")
     var eventLoops: Int?
     @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
     var insecureDev = false
@@ -55,7 +55,7 @@ struct ServeCommand: AsyncParsableCommand {
             throw ValidationError(problem.description)
         }
         // Before anything touches the NIO singleton group: it is created with this many loops on first use.
-        NIOSingletons.groupLoopCountSuggestion = settings.eventLoops
+        if let loops = settings.eventLoops { NIOSingletons.groupLoopCountSuggestion = loops }
         let logger = Logger(label: "tollgate")
         if settings.insecureDev { logger.warning("--insecure-dev: PBXs are accepted without a secret") }
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))

@@ -20,12 +20,10 @@ struct ServeSettings: Equatable {
     /// The administrator's password for a new installation (else generated into DATA_DIR/initial-admin-password).
     var initialAdminPassword: String?
     var bcryptCost: UInt8 = 12
-    /// NIO event-loop threads for the PBX socket and the admin API; by default one per core, as NIO's own
-    /// default. On 2 cores one loop lowered the 5,000-CPS authorize p99 in 3 of 4 runs back to back but made
+    /// NIO event-loop threads for the PBX socket and the admin API; nil leaves NIO's own choice (one per core
+    /// it may use). On 2 cores one loop lowered the 5,000-CPS authorize p99 in 3 of 4 runs back to back but made
     /// `cutoff-storm` and `throughput` worse in single runs (README, Performance), so it is an operator's choice.
-    var eventLoops = ServeSettings.defaultEventLoops(cores: ProcessInfo.processInfo.activeProcessorCount)
-
-    static func defaultEventLoops(cores: Int) -> Int { max(1, cores) }
+    var eventLoops: Int?
 
     /// What a `--config` JSON file may set.
     struct File: Decodable {

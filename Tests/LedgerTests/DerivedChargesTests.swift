@@ -32,10 +32,7 @@ struct DerivedChargesTests {
         await propertyCheck(count: 40, input: LedgerPropertyTests.step.array(of: 10...60)) { steps in
             let h = try await LedgerHarness(checkpointsPerBatch: 2)
             defer { h.directory.remove() }
-            let numbers = ["8100", "8101", "8102", "8103"]
-            for number in numbers { try await h.billed(number, balance: "0.40") }
-            try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
-                initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
+            let numbers = try await h.propertyExtensions(balance: "0.40")
             for step in steps {
                 try await LedgerPropertyTests.apply(step, to: h, numbers: numbers, rechargeUnit: 1_000)
             }
@@ -60,8 +57,7 @@ struct DerivedChargesTests {
     func derivedCut() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
-        try await h.billed("8001", balance: "0.05")
-        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.billedPerSecond("8001", balance: "0.05", rate: "0.01")
         try await h.answeredCall("a", from: "8001")
         // Charges at 1…4 s are paid and not written; the one at 5 s cannot be paid: the call is cut at 5 s.
         await h.advance(ms: 4_000)
@@ -106,8 +102,7 @@ struct DerivedChargesTests {
     func secondRestart() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
-        try await h.billed("8001", balance: "1.00")
-        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
         try await h.answeredCall("a", from: "8001")
         await h.advance(ms: 3_000)
         try await h.close()
@@ -138,8 +133,7 @@ struct DerivedChargesTests {
     func billingStoppedSurvives() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
-        try await h.billed("8001", balance: "1.00")
-        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
         try await h.answeredCall("a", from: "8001")
         await h.advance(ms: 2_000)
         _ = try await h.engine.updateExtension(number: "8001", AccountChange(billingEnabled: false))
@@ -160,8 +154,7 @@ struct DerivedChargesTests {
     func meteredAheadOfClock() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
-        try await h.billed("8001", balance: "1.00")
-        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
         try await h.answeredCall("a", from: "8001")
         await h.advance(ms: 3_000)
         try await h.close()

@@ -32,6 +32,22 @@ final class LedgerHarness: Sendable {
         try await engine.setUpBilled(number, balance: money(balance), credit: money(credit))
     }
 
+    /// The property tests' extensions: four, each billed with `balance`, on rate 1 (0.05 for the first 3 s,
+    /// then 0.03 per 2 s) for numbers starting with 0.
+    func propertyExtensions(balance: String) async throws -> [String] {
+        let numbers = ["8100", "8101", "8102", "8103"]
+        for number in numbers { try await billed(number, balance: balance) }
+        try await engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
+            initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
+        return numbers
+    }
+
+    /// One billed extension with `balance`, on rate 1 at `rate` per 1-second unit.
+    func billedPerSecond(_ number: String, balance: String, rate: String) async throws {
+        try await billed(number, balance: balance)
+        try await perSecond(rate, extensions: [number])
+    }
+
     /// Rate 1: numbers starting with 0 at `rate` per 1-second unit, for `extensions`.
     func perSecond(_ rate: String, extensions: Set<String>) async throws {
         try await engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money(rate), unit: 1),

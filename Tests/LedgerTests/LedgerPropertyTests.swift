@@ -49,10 +49,7 @@ struct LedgerPropertyTests {
             // A tiny batch limit: most checkpoints wait for later batches, as under heavy load.
             let h = try await LedgerHarness(checkpointsPerBatch: 1)
             defer { h.directory.remove() }
-            let numbers = ["8100", "8101", "8102", "8103"]
-            for number in numbers { try await h.billed(number, balance: "0") }
-            try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
-                initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
+            let numbers = try await h.propertyExtensions(balance: "0")
             var before: [String: Money] = [:]
             for step in steps {
                 for account in await h.engine.extensionAccounts() { before[account.number] = account.balance }

@@ -18,8 +18,7 @@ struct LiveRowTests {
     func noRowLeftBehind() async throws {
         let h = try await LedgerHarness()
         defer { h.directory.remove() }
-        try await h.billed("8001", balance: "1.00")
-        try await h.perSecond("0.01", extensions: ["8001"])
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
 
         // Written, then settled.
         _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
@@ -55,10 +54,7 @@ struct LiveRowTests {
             // A tiny batch limit: checkpoints wait and replace each other, as under heavy load.
             let h = try await LedgerHarness(checkpointsPerBatch: 1)
             defer { h.directory.remove() }
-            let numbers = ["8100", "8101", "8102", "8103"]
-            for number in numbers { try await h.billed(number, balance: "0.40") }
-            try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(
-                initialCost: money("0.05"), initialTime: 3, rate: money("0.03"), unit: 2), extensions: Set(numbers)))
+            let numbers = try await h.propertyExtensions(balance: "0.40")
             var acknowledgedEnds: Set<String> = []
             for step in steps {
                 if case .end(let id, let ms) = step {

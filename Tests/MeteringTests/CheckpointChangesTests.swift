@@ -106,6 +106,14 @@ struct CheckpointChangesTests {
         #expect(merged.calls.last?.answeredAt == t0 + 5)
         #expect(merged.balanceChanged && merged.at == t0 + 10)
 
+        // A trunk's many calls take the hashed path, with the same result.
+        var manyOlder = older
+        manyOlder.calls = (0..<30).map { call("T\($0)") }
+        var manyNewer = newer
+        manyNewer.calls = (10..<30).map { call("T\($0)") }
+        manyNewer.absorb(manyOlder, ended: "T0")
+        #expect(manyNewer.calls.map(\.callID) == (1..<10).map { "T\($0)" } + (10..<30).map { "T\($0)" })
+
         var unchanged = AccountCheckpoint(changesOf: &book, balanceChanged: false, at: t0 + 20)
         unchanged.absorb(AccountCheckpoint(changesOf: &book, balanceChanged: false, at: t0 + 15))
         #expect(unchanged.calls.isEmpty && !unchanged.balanceChanged)

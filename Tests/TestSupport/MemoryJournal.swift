@@ -38,11 +38,7 @@ public final class MemoryJournal: BillingJournal {
     public func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         state.withLock { state in
             state.entries.append(entry)
-            if let checkpoint {
-                var ended: String?
-                if case .settled(let record, _) = entry { ended = record.callID }
-                state.put(checkpoint, ended: ended)
-            }
+            if let checkpoint { state.put(checkpoint, ended: entry.settledCallID) }
             return UInt64(state.entries.count)
         }
     }

@@ -29,10 +29,10 @@ struct ServeSettingsTests {
         #expect(fromFlags.dataDirectory == "/flag" && fromFlags.pbxPort == 3 && fromFlags.pbxSecret == "secret-from-x")
     }
 
-    @Test("event loops: one per core by default; flag, environment or file; absurd counts refused")
+    @Test("event loops: NIO's own count by default; flag, environment or file; absurd counts refused")
     func eventLoops() throws {
-        #expect(ServeSettings.defaultEventLoops(cores: 0) == 1 && ServeSettings.defaultEventLoops(cores: 2) == 2)
         let secret = ["TOLLGATE_PBX_SECRET": "s"]
+        #expect(try resolve(env: secret).eventLoops == nil)
         #expect(try resolve(env: secret, file: .init(eventLoops: 3)).eventLoops == 3)
         #expect(try resolve(env: secret.merging(["TOLLGATE_EVENT_LOOPS": "2"]) { $1 }, file: .init(eventLoops: 3))
             .eventLoops == 2)
