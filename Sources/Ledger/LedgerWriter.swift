@@ -12,6 +12,8 @@ actor LedgerWriter {
         var entries: Int64 = 0
         var checkpoints: Int64 = 0
         var commitMicrosTotal: Int64 = 0
+        /// The nice value of the thread that committed the last batch (see ``CommitPriority``).
+        var commitNice: Int32?
     }
 
     private let pool: DatabasePool
@@ -20,11 +22,13 @@ actor LedgerWriter {
     private(set) var stats = Stats()
     private var failed = false
     private let checkpointLimit: Int
+    private let priority: CommitPriority
     private var busy = false
     private var idle: [CheckedContinuation<Void, Never>] = []
 
-    init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, logger: Logger) {
+    init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, priority: CommitPriority, logger: Logger) {
         self.pool = pool
+        self.priority = priority
         self.queue = queue
         self.checkpointLimit = checkpointLimit
         self.logger = logger
@@ -58,7 +62,12 @@ actor LedgerWriter {
             takeMetered = false
             let started = ContinuousClock.now
             do {
-                try await pool.write { db in try BatchWriter.apply(batch, to: db) }
+                let priority = priority
+                stats.commitNice = try await pool.write { db in
+                    let nice = priority.applyToCurrentThread()
+                    try BatchWriter.apply(batch, to: db)
+                    return nice
+                }
             } catch {
                 failed = true
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [

@@ -12,9 +12,10 @@ public final class SQLiteLedger: LedgerStore {
     let writer: LedgerWriter
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations. A batch writes at most
-    /// `checkpointsPerBatch` live-state checkpoints besides those of the extensions its entries touch.
-    public init(path: String, checkpointsPerBatch: Int = 20_000, logger: Logger = Logger(label: "tollgate.ledger"))
-        throws
+    /// `checkpointsPerBatch` live-state checkpoints besides those of the extensions its entries touch. Batches
+    /// commit `commitNiceSteps` nice steps below the caller's thread (``CommitPriority``; 0 keeps it level).
+    public init(path: String, checkpointsPerBatch: Int = 20_000, commitNiceSteps: Int32 = 5,
+                logger: Logger = Logger(label: "tollgate.ledger")) throws
     {
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
@@ -28,7 +29,8 @@ public final class SQLiteLedger: LedgerStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         try LedgerSchema.migrator.migrate(pool)
         queue.storedLiveCalls(try pool.read { try String.fetchAll($0, sql: "SELECT call_id FROM live_calls") })
-        writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch), logger: logger)
+        writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch),
+                              priority: CommitPriority(steps: commitNiceSteps), logger: logger)
     }
 
     /// The database file in a data directory.
@@ -75,6 +77,11 @@ public final class SQLiteLedger: LedgerStore {
             let stats = await writer.stats
             return (stats.batches, stats.entries, stats.checkpoints, stats.commitMicrosTotal)
         }
+    }
+
+    /// The nice value of the thread that committed the last batch; nil before the first.
+    public var commitThreadNice: Int32? {
+        get async { await writer.stats.commitNice }
     }
 
 }
