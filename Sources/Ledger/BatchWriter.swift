@@ -6,7 +6,8 @@ import Metering
 /// the hot path: they are several times slower here).
 enum BatchWriter {
     static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
-        for entry in batch.entries { try apply(entry, to: db) }
+        let statements = RowStatements(db)
+        for entry in batch.entries { try apply(entry, to: db, statements) }
         if !batch.liveRowsToDelete.isEmpty {
             let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
             for callID in batch.liveRowsToDelete {
@@ -15,14 +16,14 @@ enum BatchWriter {
                 try bindings.execute()
             }
         }
-        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db) }
+        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db, statements) }
         if let instant = batch.meteredThrough {
             try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
                 .execute(arguments: [instant])
         }
     }
 
-    static func apply(_ entry: JournalEntry, to db: Database) throws {
+    static func apply(_ entry: JournalEntry, to db: Database, _ statements: RowStatements) throws {
         switch entry {
         case .extensionSaved(let account):
             try db.cachedStatement(sql: """
@@ -47,13 +48,13 @@ enum BatchWriter {
                     record.balanceBefore.micros, record.balanceAfter.micros, record.at, record.operatorName,
                     record.note, record.idempotencyKey,
                 ])
-            try insert(posting, db)
+            try insert(posting, statements)
         case .settled(let record, let posting):
             // Its live row, if it has one, is deleted with the batch (`JournalQueue.Batch.liveRowsToDelete`).
-            try insert(record, db)
-            if let posting { try insert(posting, db) }
+            try insert(record, statements)
+            if let posting { try insert(posting, statements) }
         case .denied(let record):
-            try insert(record, db)
+            try insert(record, statements)
         case .rateSaved(let rate):
             try db.cachedStatement(sql: """
                 INSERT INTO rates (id, active, remarks, prefix, number_length, initial_cost, initial_time, rate, unit,
@@ -80,18 +81,10 @@ enum BatchWriter {
         }
     }
 
-    static func apply(_ checkpoint: AccountCheckpoint, to db: Database) throws {
-        if checkpoint.balanceChanged { try storeBalance(of: checkpoint, db) }
+    static func apply(_ checkpoint: AccountCheckpoint, to db: Database, _ statements: RowStatements) throws {
+        if checkpoint.balanceChanged { try storeBalance(of: checkpoint, statements) }
         guard !checkpoint.calls.isEmpty else { return }
-        let upsert = try db.cachedStatement(sql: """
-            INSERT INTO live_calls (call_id, extension_number, dialled, rate_id, rate_prefix, initial_cost,
-                initial_time, rate, unit, unbilled_reason, authorized_at, answered_at, charges_made, charged, cut_at,
-                billing_stopped_at, suspended_at)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT(call_id) DO UPDATE SET answered_at = excluded.answered_at,
-                charges_made = excluded.charges_made, charged = excluded.charged, cut_at = excluded.cut_at,
-                billing_stopped_at = excluded.billing_stopped_at, suspended_at = excluded.suspended_at
-            """)
+        let upsert = try statements.liveCallUpsert()
         for call in checkpoint.calls {
             var bindings = Bindings(upsert)
             bindings.bind(call.callID)
@@ -112,11 +105,8 @@ enum BatchWriter {
 
     /// The balance row. Its `checkpoint_at` is the last checkpoint that moved the balance; recovery takes the
     /// later of it and `engine_state.metered_through`, which no checkpoint is ever ahead of.
-    private static func storeBalance(of checkpoint: AccountCheckpoint, _ db: Database) throws {
-        let update = try db.cachedStatement(sql: """
-            UPDATE extensions SET balance = ?, total_recharges = ?, checkpoint_at = ? WHERE number = ?
-            """)
-        var bindings = Bindings(update)
+    private static func storeBalance(of checkpoint: AccountCheckpoint, _ statements: RowStatements) throws {
+        var bindings = Bindings(try statements.balanceUpdate())
         bindings.bind(checkpoint.balance.micros)
         bindings.bind(checkpoint.totalRecharges.micros)
         bindings.bind(checkpoint.at)
@@ -134,17 +124,11 @@ enum BatchWriter {
         bindings.bind(rate?.tariff.unit)
     }
 
-    private static func insert(_ record: CallRecord, _ db: Database) throws {
+    private static func insert(_ record: CallRecord, _ statements: RowStatements) throws {
         // One row per attempt: a call refused and then authorized again under the same id (the PBX retried
         // after a recharge) has both rows. Settling exactly once is the engine's job (a call settles when it
         // leaves the live set); the log never drops a settlement whose money moved.
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO calls (call_id, extension_number, user_name, dialled, rate_id, rate_prefix,
-                initial_cost, initial_time, rate, unit, authorized_at, answered_at, ended_at, billable_ms, cost,
-                charged, result, reason, balance_after)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """)
-        var bindings = Bindings(statement)
+        var bindings = Bindings(try statements.callInsert())
         bindings.bind(record.callID)
         bindings.bind(record.extensionNumber)
         bindings.bind(record.userName)
@@ -162,12 +146,8 @@ enum BatchWriter {
         try bindings.execute()
     }
 
-    private static func insert(_ posting: LedgerPosting, _ db: Database) throws {
-        let statement = try db.cachedStatement(sql: """
-            INSERT INTO ledger (extension_number, kind, amount, balance_before, balance_after, at, call_id)
-            VALUES (?, ?, ?, ?, ?, ?, ?)
-            """)
-        var bindings = Bindings(statement)
+    private static func insert(_ posting: LedgerPosting, _ statements: RowStatements) throws {
+        var bindings = Bindings(try statements.postingInsert())
         bindings.bind(posting.extensionNumber)
         bindings.bind(posting.kind.rawValue)
         bindings.bind(posting.amount.micros)
