@@ -10,6 +10,11 @@ import Glibc
 /// share, it does not starve), acknowledgements still wait for it, so nothing acknowledged changes. On Linux the
 /// nice value belongs to a thread, and GRDB's writer queue may run on any of libdispatch's worker threads, so
 /// each batch lowers the thread it finds itself on; a thread already lowered is left as it is.
+///
+/// Why not GRDB's `writeTargetQueue` with a lower QoS: libdispatch on Linux maps a QoS to an absolute nice value
+/// (GRDB's default `userInitiated` is -2, which as root puts the writer above the request path; `utility` is 2,
+/// `background` 10), ignoring the process's own nice. Back to back, `utility` made a 5,000-CPS authorize p99 of
+/// 755–779 µs against 639–707 µs with five steps here.
 struct CommitPriority: Sendable {
     /// The nice value commits run at.
     let nice: Int32
