@@ -7,14 +7,11 @@ public enum BillingEvent: Sendable, Hashable {
     case warning(callID: String, extensionNumber: String, cutoffAt: Int64, secondsLeft: Int64)
     /// The call's grant now lasts until `deadline` (nil: unlimited).
     case grantRenewed(callID: String, extensionNumber: String, deadline: Int64?)
-    /// The call ended and was settled.
-    case settled(CallRecord)
 
     /// The call this event concerns.
     public var callID: String {
         switch self {
         case .cutoff(let id, _, _, _), .warning(let id, _, _, _), .grantRenewed(let id, _, _): id
-        case .settled(let record): record.callID
         }
     }
 }

@@ -7,7 +7,8 @@ import Metering
 enum BatchWriter {
     static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
         let statements = RowStatements(db)
-        for entry in batch.entries { try apply(entry, to: db, statements) }
+        // By index: a for-in loop copies each element out (retaining every string and array in it) per row.
+        for index in batch.entries.indices { try apply(batch.entries[index], to: db, statements) }
         if !batch.liveRowsToDelete.isEmpty {
             let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
             for callID in batch.liveRowsToDelete {
@@ -16,7 +17,7 @@ enum BatchWriter {
                 try bindings.execute()
             }
         }
-        for checkpoint in batch.checkpoints { try apply(checkpoint, to: db, statements) }
+        for index in batch.checkpoints.indices { try apply(batch.checkpoints[index], to: db, statements) }
         if let instant = batch.meteredThrough {
             try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
                 .execute(arguments: [instant])

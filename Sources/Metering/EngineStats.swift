@@ -48,7 +48,7 @@ public final class EngineStats: Sendable {
             cutoffLateness.record(micros: nowMicros() - boundary * 1000)
         case .warning:
             warnings.add(1, ordering: .relaxed)
-        case .grantRenewed, .settled:
+        case .grantRenewed:
             break
         }
     }

@@ -90,7 +90,6 @@ public actor ExtensionActor {
         }
         let sequence = context.journal.append(.settled(record, posting), checkpoint: checkpoint(at: now))
         if !events.isEmpty { context.emit(events) }
-        context.emit(.settled(record))
         reschedule()
         return (outcome, sequence)
     }

@@ -6,15 +6,15 @@ import Synchronization
 /// The billing engine in process: authorizes, meters, cuts off and settles calls, and applies recharges and
 /// settings, with one actor per extension and one tick scheduler for all live calls.
 ///
-/// Events for the PBX (cutoffs, warnings, grant renewals) and settlements come out of ``events``; a consumer
-/// must drain it. What must be durable goes to the injected ``BillingJournal``; calls that acknowledge
+/// Events for the PBX (cutoffs, warnings, grant renewals) come out of ``events``; a consumer must drain it.
+/// Settlements are not events: whoever ends a call gets its outcome back (no stream hop per call). What must be durable goes to the injected ``BillingJournal``; calls that acknowledge
 /// (`ended`, `recharge`, settings) return only after their entry is committed.
 public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Duration {
     /// The longest call a PBX may report; anything longer is refused as absurd.
     public static var maxBillableMillis: Int64 { 31 * 86_400_000 }
 
     public let scheduler: TickScheduler<C>
-    /// Cutoffs, warnings, grant renewals and settlements, in the order each extension made them.
+    /// Cutoffs, warnings and grant renewals, in the order each extension made them.
     public let events: AsyncStream<BillingEvent>
     let context: EngineContext
     let registry = Mutex(Registry())

@@ -122,13 +122,8 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     private func routePushes() async {
         for await event in engine.events {
             let callID = event.callID
-            if case .settled = event {
-                routing.release(callID)
-                continue
-            }
-            guard let connection = routing.owner(of: callID),
-                let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
-            else { continue }
+            guard let connection = routing.owner(of: callID) else { continue }
+            let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
             if !connection.push(payload) {
                 // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
                 // back with a resync.

@@ -62,8 +62,8 @@ public enum WireReplies {
         envelope(correlationID: correlationID, status: status, body: .ack(Tollgate_Pbx_V1_Ack()))
     }
 
-    /// The push for an engine event; nil for events the PBX is not told about (settlements).
-    public static func push(_ event: BillingEvent, correlationID: UInt64, nowMillis: Int64) -> [UInt8]? {
+    /// The push for an engine event.
+    public static func push(_ event: BillingEvent, correlationID: UInt64, nowMillis: Int64) -> [UInt8] {
         switch event {
         case .cutoff(let callID, _, let boundary, let reason):
             var cutoff = Tollgate_Pbx_V1_Cutoff()
@@ -84,8 +84,6 @@ public enum WireReplies {
             if let deadline { renewal.deadlineMs = deadline } else { renewal.unlimited = true }
             renewal.serverTimeMs = nowMillis
             return envelope(correlationID: correlationID, status: nil, body: .grantRenewal(renewal))
-        case .settled:
-            return nil
         }
     }
 

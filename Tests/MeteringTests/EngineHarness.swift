@@ -53,4 +53,3 @@ struct EventReader {
 }
 
 func isCutoff(_ event: BillingEvent) -> Bool { if case .cutoff = event { true } else { false } }
-func isSettled(_ event: BillingEvent) -> Bool { if case .settled = event { true } else { false } }

@@ -173,8 +173,8 @@ struct SessionStateMachineTests {
         #expect(denied.authorizeReply.decision == .deny && denied.authorizeReply.denyReason == .insufficientFunds)
         let free = Self.decode(WireReplies.authorize(correlationID: 3, .allowed(rate: nil, unbilled: .freeNumber, grantMillis: nil)))
         #expect(free.authorizeReply.unbilled && free.authorizeReply.grantUnlimited)
-        let cutoff = try #require(WireReplies.push(.cutoff(callID: "c", extensionNumber: "1", boundary: 99,
-                                                          reason: .insufficientFunds), correlationID: 8, nowMillis: 100))
+        let cutoff = WireReplies.push(.cutoff(callID: "c", extensionNumber: "1", boundary: 99, reason: .insufficientFunds),
+                                      correlationID: 8, nowMillis: 100)
         #expect(Self.decode(cutoff).cutoff.boundaryMs == 99 && Self.decode(cutoff).correlationID == 8)
         let error = Self.decode(WireReplies.ack(correlationID: 2, status: WireStatus(TollgateError(.notFound, "no call", field: "callId"))))
         #expect(error.status.code == .notFound && error.status.field == "callId")
