@@ -7,8 +7,10 @@ import Synchronization
 /// parallel, so one slot with many due extensions spreads over the cores instead of queueing behind one
 /// task. There is no task per call: that design collapses at 100,000 calls.
 ///
-/// With nothing scheduled the loop does not tick: it waits until something is scheduled. An idle engine
-/// (no live calls, most of a small PBX's day) then costs no CPU instead of a thousand wake-ups a second.
+/// The loop ticks every millisecond only while wake-ups are that close together. With nothing due for a while
+/// (a few live calls, most of a small PBX's day) it sleeps until the first occupied slot, and with nothing
+/// scheduled at all it waits without a timer; a `schedule` for an earlier instant wakes it at once. An idle
+/// engine thus costs no CPU instead of a thousand wake-ups a second.
 public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duration {
     public let time: EngineTime<C>
     public let stats = TickStats()
@@ -17,12 +19,17 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
 
     private struct State {
         var wheel: TimerWheel<ExtensionActor>
-        /// The run loop, waiting because the wheel is empty; resumed by the next `schedule` or a cancel.
-        var idle: CheckedContinuation<Void, Never>?
+        /// The instant the loop sleeps until (`Int64.max`: until something is scheduled); nil while it ticks
+        /// every millisecond, when no `schedule` needs to wake it.
+        var plannedWake: Int64?
+        /// A `schedule` came in before `plannedWake`: the sleep ends now.
+        var interrupted = false
+        /// The loop, waiting for an interruption.
+        var waiter: CheckedContinuation<Void, Never>?
 
-        mutating func takeIdle() -> CheckedContinuation<Void, Never>? {
-            defer { idle = nil }
-            return idle
+        mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
+            defer { waiter = nil }
+            return waiter
         }
     }
 
@@ -32,16 +39,23 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
         self.state = Mutex(State(wheel: TimerWheel(start: time.nowMillis())))
     }
 
-    /// Whether the run loop is waiting for something to be scheduled (not ticking).
-    public var isIdle: Bool { state.withLock { $0.idle != nil } }
+    /// Whether the run loop is waiting for something to be scheduled (no timer at all).
+    public var isIdle: Bool { state.withLock { $0.plannedWake == .max && $0.waiter != nil } }
+
+    /// The instant the run loop sleeps until when it is not ticking every millisecond (`Int64.max`: until
+    /// something is scheduled); nil while it ticks.
+    public var plannedWake: Int64? { state.withLock { $0.plannedWake } }
 
     /// Wakes `target` at the engine instant `at` (ms since the epoch).
     func schedule(_ target: ExtensionActor, at: Int64) {
-        let idle = state.withLock { state in
+        let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in
             state.wheel.insert(target, at: at)
-            return state.takeIdle()
+            guard let planned = state.plannedWake, at < planned else { return nil }
+            state.plannedWake = nil
+            state.interrupted = true
+            return state.takeWaiter()
         }
-        idle?.resume()
+        waiter?.resume()
     }
 
     /// Runs every wake-up due by now and returns when all of them have run.
@@ -85,31 +99,62 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
         stats.record(latenessMicros: lateness, nowMillis: time.nowMillis())
     }
 
-    /// Fires due work every millisecond until cancelled; waits without ticking while nothing is scheduled.
+    /// Fires due work until cancelled: every millisecond while wake-ups are that close, otherwise at the
+    /// first occupied slot or when something earlier is scheduled.
     public func run() async throws {
         while true {
             try Task.checkCancellation()
             await fireDue()
-            await waitWhileEmpty()
-            try Task.checkCancellation()
-            try await time.sleep(untilEpochMillis: time.nowMillis() + 1)
+            let tick = time.nowMillis() + 1
+            let wake = plan(after: tick)
+            if wake <= tick {
+                try await time.sleep(untilEpochMillis: tick)
+            } else if wake == .max {
+                await waitForSchedule()
+            } else {
+                try await sleep(untilEpochMillis: wake)
+            }
         }
     }
 
-    /// Returns at once when the wheel holds anything; otherwise when something is scheduled or the task is
-    /// cancelled. The check and the wait are one step under the lock, so a `schedule` cannot slip between.
-    private func waitWhileEmpty() async {
+    /// The instant to wake at; from it on, until the loop wakes, an earlier `schedule` interrupts the sleep.
+    /// Planned under the lock, so a `schedule` cannot slip between the look at the wheel and the plan.
+    private func plan(after tick: Int64) -> Int64 {
+        state.withLock { state in
+            state.interrupted = false
+            guard let occupied = state.wheel.firstOccupied() else {
+                state.plannedWake = state.wheel.isEmpty ? .max : tick + state.wheel.turnMillis
+                return state.plannedWake!
+            }
+            state.plannedWake = occupied <= tick ? nil : occupied
+            return occupied
+        }
+    }
+
+    /// Sleeps on the clock until `wake` unless something earlier is scheduled first.
+    private func sleep(untilEpochMillis wake: Int64) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await self.time.sleep(untilEpochMillis: wake) }
+            group.addTask { await self.waitForSchedule() }
+            defer { group.cancelAll() }
+            try await group.next()
+        }
+    }
+
+    /// Returns once a `schedule` interrupts the planned wake, or when the task is cancelled.
+    private func waitForSchedule() async {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let waiting = state.withLock { state in
-                    guard state.wheel.isEmpty, !Task.isCancelled else { return false }
-                    state.idle = continuation
+                    guard !state.interrupted, !Task.isCancelled else { return false }
+                    state.waiter = continuation
                     return true
                 }
                 if !waiting { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.takeIdle() }?.resume()
+            state.withLock { $0.takeWaiter() }?.resume()
         }
+        state.withLock { $0.plannedWake = nil }
     }
 }

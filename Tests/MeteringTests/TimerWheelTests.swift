@@ -49,4 +49,21 @@ struct TimerWheelTests {
         #expect(due.map(\.target) == [9])
         #expect(due.first?.at == 50)
     }
+
+    @Test("the first occupied slot bounds the next due entry from below, also across turns")
+    func firstOccupied() {
+        var wheel = TimerWheel<Int>(slotBits: 4, start: 100)
+        #expect(wheel.firstOccupied() == nil)
+        wheel.insert(1, at: 107)
+        #expect(wheel.firstOccupied() == 107)
+        wheel.insert(2, at: 103 + 16)   // a later turn, in slot 103's place: woken there, nothing due yet
+        #expect(wheel.firstOccupied() == 103)
+        #expect(take(&wheel, upTo: 104) == [])
+        #expect(wheel.firstOccupied() == 107)
+        #expect(take(&wheel, upTo: 107) == [1])
+        #expect(wheel.firstOccupied() == 119)
+        wheel.insert(3, at: 50)   // already past: taken with the next batch
+        #expect(wheel.firstOccupied() == 108)
+        #expect(take(&wheel, upTo: 108) == [3])
+    }
 }
