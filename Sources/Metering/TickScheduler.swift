@@ -20,11 +20,9 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
     private struct State {
         var wheel: TimerWheel<ExtensionActor>
         /// The instant the loop sleeps until (`Int64.max`: until something is scheduled); nil while it ticks
-        /// every millisecond, when no `schedule` needs to wake it.
+        /// every millisecond, and once a `schedule` for an earlier instant has cut the sleep short.
         var plannedWake: Int64?
-        /// A `schedule` came in before `plannedWake`: the sleep ends now.
-        var interrupted = false
-        /// The loop, waiting for an interruption.
+        /// The loop, waiting for a `schedule` before `plannedWake`.
         var waiter: CheckedContinuation<Void, Never>?
 
         mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
@@ -52,7 +50,6 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
             state.wheel.insert(target, at: at)
             guard let planned = state.plannedWake, at < planned else { return nil }
             state.plannedWake = nil
-            state.interrupted = true
             return state.takeWaiter()
         }
         waiter?.resume()
@@ -121,13 +118,9 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
     /// Planned under the lock, so a `schedule` cannot slip between the look at the wheel and the plan.
     private func plan(after tick: Int64) -> Int64 {
         state.withLock { state in
-            state.interrupted = false
-            guard let occupied = state.wheel.firstOccupied() else {
-                state.plannedWake = state.wheel.isEmpty ? .max : tick + state.wheel.turnMillis
-                return state.plannedWake!
-            }
-            state.plannedWake = occupied <= tick ? nil : occupied
-            return occupied
+            let wake = state.wheel.firstOccupied() ?? .max
+            state.plannedWake = wake <= tick ? nil : wake
+            return wake
         }
     }
 
@@ -146,7 +139,8 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
                 let waiting = state.withLock { state in
-                    guard !state.interrupted, !Task.isCancelled else { return false }
+                    // No plan left: a `schedule` already cut it short.
+                    guard state.plannedWake != nil, !Task.isCancelled else { return false }
                     state.waiter = continuation
                     return true
                 }

@@ -68,8 +68,8 @@ struct TimerWheel<Target> {
     var isEmpty: Bool { count == 0 }
 
     /// The first instant from the cursor on, within one turn, whose slot holds anything: no entry is due
-    /// before it (an entry of a later turn can share the slot, so nothing may be due at it either). Nil when
-    /// every slot is empty.
+    /// before it (an entry of a later turn can share the slot, so nothing may be due at it either). Nil only
+    /// when the wheel is empty: one turn visits every slot.
     func firstOccupied() -> Int64? {
         guard count > 0 else { return nil }
         for step in 0..<Int64(slots.count) where !slots[Int((cursor + step) & mask)].isEmpty {
@@ -77,9 +77,6 @@ struct TimerWheel<Target> {
         }
         return nil
     }
-
-    /// Milliseconds in one turn of the wheel.
-    var turnMillis: Int64 { Int64(slots.count) }
 }
 
 extension TimerWheel: Sendable where Target: Sendable {}
