@@ -17,16 +17,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     /// Cutoffs, warnings and grant renewals, in the order each extension made them.
     public let events: AsyncStream<BillingEvent>
     let context: EngineContext
-    let registry = Mutex(Registry())
+    let registry = Mutex(EngineRegistry())
     private let rechargeKeys = RechargeKeys()
-
-    struct Registry {
-        var accounts: [String: ExtensionActor] = [:]
-        var callOwners: [String: ExtensionActor] = [:]
-        var recentlyEnded = RecentIDs(capacity: 65_536)
-        /// Restored calls no PBX has claimed yet.
-        var unclaimed: [String: Int64] = [:]
-    }
 
     /// Creates an engine reading time from `clock`, whose current instant is `originEpochMillis`.
     public init(clock: C, originEpochMillis: Int64, journal: any BillingJournal, policy: BillingPolicy = .init(),
@@ -130,7 +122,11 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     public func isLive(callID: String) -> Bool { registry.withLock { $0.callOwners[callID] != nil } }
 
     private func owner(of callID: String) throws(TollgateError) -> ExtensionActor? {
-        let (owner, ended) = registry.withLock { ($0.callOwners[callID], $0.recentlyEnded.contains(callID)) }
+        // A live call is never also a recently ended one: the second lookup only for an id not live.
+        let (owner, ended) = registry.withLock { registry -> (ExtensionActor?, Bool) in
+            if let owner = registry.callOwners[callID] { return (owner, false) }
+            return (nil, registry.recentlyEnded.contains(callID))
+        }
         if let owner { return owner }
         if ended { return nil }
         throw TollgateError(.notFound, "no live call with this id", field: "callId")

@@ -14,27 +14,13 @@ import Synchronization
 public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duration {
     public let time: EngineTime<C>
     public let stats = TickStats()
-    private let state: Mutex<State>
+    private let state: Mutex<TickSchedulerState>
     private let chunkSize: Int
-
-    private struct State {
-        var wheel: TimerWheel<ExtensionActor>
-        /// The instant the loop sleeps until (`Int64.max`: until something is scheduled); nil while it ticks
-        /// every millisecond, and once a `schedule` for an earlier instant has cut the sleep short.
-        var plannedWake: Int64?
-        /// The loop, waiting for a `schedule` before `plannedWake`.
-        var waiter: CheckedContinuation<Void, Never>?
-
-        mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
-            defer { waiter = nil }
-            return waiter
-        }
-    }
 
     public init(time: EngineTime<C>, chunkSize: Int = 512) {
         self.time = time
         self.chunkSize = chunkSize
-        self.state = Mutex(State(wheel: TimerWheel(start: time.nowMillis())))
+        self.state = Mutex(TickSchedulerState(wheel: TimerWheel(start: time.nowMillis())))
     }
 
     /// Whether the run loop is waiting for something to be scheduled (no timer at all).
