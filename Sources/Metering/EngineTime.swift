@@ -28,6 +28,13 @@ public struct EngineTime<C: Clock>: Sendable where C.Duration == Duration {
         originEpochMillis * 1000 + elapsedMicros()
     }
 
+    /// Reads now in µs since the Unix epoch, without holding on to the clock's generic type: a caller that is
+    /// itself generic over the clock reads time through this without any run-time type lookup.
+    public var epochMicrosReader: @Sendable () -> Int64 {
+        let (origin, elapsed) = (originEpochMillis * 1000, elapsedMicros)
+        return { origin + elapsed() }
+    }
+
     /// Reads the time elapsed since `origin`. The engine reads it several times per call, in code compiled once
     /// for any clock, where reading a generic clock looks up the instant type's metadata at run time and calls
     /// through witness tables: for `ContinuousClock`, the one `serve` runs on, it reads that clock directly.

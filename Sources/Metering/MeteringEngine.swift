@@ -31,7 +31,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         self.events = stream
         self.context = EngineContext(
             journal: journal, logger: logger, policy: policy, rates: rates, timeZone: timeZone,
-            nowMillis: { time.nowMillis() }, nowMicros: { time.nowMicros() }, continuation: continuation,
+            nowMillis: { [now = time.epochMicrosReader] in now() / 1000 }, nowMicros: time.epochMicrosReader,
+            continuation: continuation,
             schedule: { actor, at in scheduler.schedule(actor, at: at) })
     }
 
