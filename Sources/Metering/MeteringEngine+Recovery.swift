@@ -123,8 +123,9 @@ extension ExtensionActor {
 
     func resume(callIDs: [String]) {
         let now = context.nowMillis()
-        let events = book.resume(callIDs: callIDs, at: now, policy: context.policy)
-        afterChange(events: events, at: now)
+        let policy = context.policyBox.policy
+        let events = book.resume(callIDs: callIDs, at: now, policy: policy)
+        afterChange(events: events, at: now, policy: policy)
     }
 
     /// Settles a restored call as lasting until it was last known live.
