@@ -189,8 +189,8 @@ public actor ExtensionActor {
         return AccountCheckpoint(changesOf: &book, balanceChanged: balanceChanged, at: now)
     }
 
-    // The policy is read from the context's boxed snapshot and passed down: `context.policy` copies the whole
-    // struct (and retains its sets) out of the settings lock, several times per call before.
+    // The policy comes from the caller, read once per request from the context's boxed snapshot:
+    // `context.policy` copies the whole struct (retaining its sets) out of the settings lock.
     private func reschedule(policy: BillingPolicy) {
         guard let next = Self.nextWakeup(of: &book, policy: policy) else { return }
         if let pending = scheduledAt, pending <= next { return }
@@ -199,8 +199,8 @@ public actor ExtensionActor {
     }
 
     // A non-mutating method called on an actor's stored struct runs on a copy of the whole struct (its calls,
-    // strings and sets retained, then released): `reschedule` alone spent about 1% of the server's samples
-    // copying the book. Through `inout` the method reads the stored value in place.
+    // strings and sets retained, then released), on every call and every wake-up here. Through `inout` the
+    // method reads the stored value in place.
     private static func nextWakeup(of book: inout AccountBook, policy: BillingPolicy) -> Int64? {
         book.nextWakeup(policy: policy)
     }
