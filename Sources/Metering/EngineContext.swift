@@ -9,7 +9,7 @@ final class EngineContext: Sendable {
     let logger: Logger
     let nowMillis: @Sendable () -> Int64
     let nowMicros: @Sendable () -> Int64
-    private let continuation: AsyncStream<BillingEvent>.Continuation
+    private let events: EventQueue
     private let settings: Mutex<Settings>
     let schedule: @Sendable (ExtensionActor, Int64) -> Void
     let stats = EngineStats()
@@ -33,13 +33,13 @@ final class EngineContext: Sendable {
 
     init(journal: any BillingJournal, logger: Logger, policy: BillingPolicy, rates: RateTable, timeZone: TimeZone,
          nowMillis: @escaping @Sendable () -> Int64, nowMicros: @escaping @Sendable () -> Int64,
-         continuation: AsyncStream<BillingEvent>.Continuation,
+         events: EventQueue,
          schedule: @escaping @Sendable (ExtensionActor, Int64) -> Void) {
         self.journal = journal
         self.logger = logger
         self.nowMillis = nowMillis
         self.nowMicros = nowMicros
-        self.continuation = continuation
+        self.events = events
         self.schedule = schedule
         self.settings = Mutex(Settings(policyBox: PolicyBox(policy), rates: rates, timeZone: timeZone))
     }
@@ -62,14 +62,14 @@ final class EngineContext: Sendable {
 
     func emit(_ events: [BillingEvent]) {
         stats.recordEmitted(events, nowMicros: nowMicros)
-        for event in events { continuation.yield(event) }
+        self.events.append(contentsOf: events)
     }
 
     /// One event (a settlement), without an array for it.
     func emit(_ event: BillingEvent) {
         stats.recordEmitted(event, nowMicros: nowMicros)
-        continuation.yield(event)
+        events.append(event)
     }
 
-    func finishEvents() { continuation.finish() }
+    func finishEvents() { events.finish() }
 }

@@ -14,8 +14,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     public static var maxBillableMillis: Int64 { 31 * 86_400_000 }
 
     public let scheduler: TickScheduler<C>
-    /// Cutoffs, warnings and grant renewals, in the order each extension made them.
-    public let events: AsyncStream<BillingEvent>
+    /// Cutoffs, warnings and grant renewals, in the order each extension made them; one consumer drains it.
+    public let events: EventQueue
     let context: EngineContext
     let registry = Mutex(EngineRegistry())
     private let rechargeKeys = RechargeKeys()
@@ -26,13 +26,13 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
                 logger: Logger = Logger(label: "tollgate.metering")) {
         let time = EngineTime(clock: clock, originEpochMillis: originEpochMillis)
         let scheduler = TickScheduler(time: time)
-        let (stream, continuation) = AsyncStream<BillingEvent>.makeStream(bufferingPolicy: .unbounded)
+        let events = EventQueue()
         self.scheduler = scheduler
-        self.events = stream
+        self.events = events
         self.context = EngineContext(
             journal: journal, logger: logger, policy: policy, rates: rates, timeZone: timeZone,
             nowMillis: { [now = time.epochMicrosReader] in now() / 1000 }, nowMicros: time.epochMicrosReader,
-            continuation: continuation,
+            events: events,
             schedule: { actor, at in scheduler.schedule(actor, at: at) })
     }
 

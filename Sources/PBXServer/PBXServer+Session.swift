@@ -18,9 +18,11 @@ extension PBXServer {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in
                     group.addTask {
-                        for await push in pushQueue.stream {
-                            pushQueue.taken()
-                            try await outbound.write(ByteBuffer(frame: push))
+                        var frames: [ByteBuffer] = []
+                        while case let pushes = await pushQueue.nextBatch(), !pushes.isEmpty {
+                            for push in pushes { frames.append(ByteBuffer(frame: push)) }
+                            try await outbound.write(contentsOf: frames)
+                            frames.removeAll(keepingCapacity: true)
                         }
                     }
                     group.addTask { await self.watchIdle(activity, channel: channelToClose) }

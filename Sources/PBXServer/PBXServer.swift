@@ -120,18 +120,23 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
 
     /// Sends each engine event to the connection owning its call.
     private func routePushes() async {
-        for await event in engine.events {
-            let callID = event.callID
-            guard let connection = routing.owner(of: callID) else { continue }
-            let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
-            if !connection.push(payload) {
-                // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
-                // back with a resync.
-                logger.warning("PBX is not reading its pushes; closing the connection", metadata: [
-                    "session": "\(connection.sessionID)", "call": "\(callID)",
-                ])
-                connection.close()
-            }
+        while case let events = await engine.events.nextBatch(), !events.isEmpty {
+            for event in events { route(event) }
+        }
+    }
+
+    /// Queues one event's push on the connection owning its call.
+    private func route(_ event: BillingEvent) {
+        let callID = event.callID
+        guard let connection = routing.owner(of: callID) else { return }
+        let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
+        if !connection.push(payload) {
+            // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
+            // back with a resync.
+            logger.warning("PBX is not reading its pushes; closing the connection", metadata: [
+                "session": "\(connection.sessionID)", "call": "\(callID)",
+            ])
+            connection.close()
         }
     }
 }

@@ -38,7 +38,7 @@ struct Harness {
 
 /// Reads events already yielded by the engine.
 struct EventReader {
-    var iterator: AsyncStream<BillingEvent>.Iterator
+    var iterator: EventQueue.AsyncIterator
 
     init(_ engine: MeteringEngine<ManualClock>) { iterator = engine.events.makeAsyncIterator() }
 
