@@ -6,7 +6,8 @@
 # Builds the C client and load generator (make), uses a release `tollgate` unless --tollgate names one, starts the
 # server on free loopback ports, syncs extensions over the PBX protocol, sets up billing through the admin API,
 # runs the load generator, measures the echo and SQLite baselines in the same run, and fails when any account
-# overspent, when the balances do not add up to the money loaded, recharged and charged, or (smoke) on any error.
+# overspent, when the balances do not add up to the money loaded, recharged and charged, when a live call's grant
+# expired, or (smoke) on any error.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/.." && pwd)
@@ -138,6 +139,9 @@ problems = []
 if s["overspend_micros"] != 0: problems.append(f"overspend {s['overspend_micros']} micro-units")
 if s["balance_mismatch_micros"] != 0: problems.append(f"balances off by {s['balance_mismatch_micros']} micro-units")
 if s["unexpected_allowed"] != 0: problems.append(f"{s['unexpected_allowed']} calls allowed that must be refused")
+# In every scenario: a live call's grant running out means the engine stopped renewing calls it still meters
+# (the PBX hangs up calls that were paid for). A broken push path once passed `concurrency` with every grant expired.
+if s.get("grant_expired", 0) != 0: problems.append(f"{s['grant_expired']} grants expired before a renewal or a cutoff")
 if strict:
     # Loose sanity for the smoke run (no performance bounds): calls flowed, some were cut, none failed.
     if s["errors"] != 0: problems.append(f"{s['errors']} errors: {s['errors_by_status']}")
