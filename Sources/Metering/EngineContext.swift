@@ -65,11 +65,5 @@ final class EngineContext: Sendable {
         self.events.append(contentsOf: events)
     }
 
-    /// One event (a settlement), without an array for it.
-    func emit(_ event: BillingEvent) {
-        stats.recordEmitted(event, nowMicros: nowMicros)
-        events.append(event)
-    }
-
     func finishEvents() { events.finish() }
 }

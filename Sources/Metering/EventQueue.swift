@@ -22,19 +22,6 @@ public final class EventQueue: Sendable {
     /// Whether the consumer waits for events now.
     var isWaiting: Bool { state.withLock { $0.reader != nil } }
 
-    func append(_ event: BillingEvent) {
-        let reader = state.withLock { state -> CheckedContinuation<[BillingEvent], Never>? in
-            guard !state.finished else { return nil }
-            if let reader = state.reader {
-                state.reader = nil
-                return reader
-            }
-            state.items.append(event)
-            return nil
-        }
-        reader?.resume(returning: [event])
-    }
-
     func append(contentsOf events: [BillingEvent]) {
         // An empty batch is what ends the consumer: nothing to hand over must not wake it.
         guard !events.isEmpty else { return }

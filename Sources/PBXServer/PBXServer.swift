@@ -121,15 +121,17 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// Sends each engine event to the connection owning its call.
     private func routePushes() async {
         while case let events = await engine.events.nextBatch(), !events.isEmpty {
-            for event in events { route(event) }
+            // One reading of the time per batch: the events of a batch were queued within moments of each other.
+            let now = engine.nowMillis()
+            for event in events { route(event, nowMillis: now) }
         }
     }
 
     /// Queues one event's push on the connection owning its call.
-    private func route(_ event: BillingEvent) {
+    private func route(_ event: BillingEvent, nowMillis: Int64) {
         let callID = event.callID
         guard let connection = routing.owner(of: callID) else { return }
-        let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: engine.nowMillis())
+        let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: nowMillis)
         if !connection.push(payload) {
             // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
             // back with a resync.

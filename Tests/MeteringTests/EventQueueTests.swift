@@ -12,7 +12,7 @@ struct EventQueueTests {
     @Test("events queued meanwhile come in one batch, in order; one at a time through the iterator too")
     func order() async {
         let queue = EventQueue()
-        queue.append(Self.cutoff("a"))
+        queue.append(contentsOf: [Self.cutoff("a")])
         queue.append(contentsOf: [Self.cutoff("b"), Self.cutoff("c")])
         #expect(await queue.nextBatch().map(\.callID) == ["a", "b", "c"])
         queue.append(contentsOf: [Self.cutoff("d"), Self.cutoff("e")])
@@ -28,10 +28,10 @@ struct EventQueueTests {
         let consumer = Task { await queue.nextBatch() }
         for _ in 0..<100_000 where !queue.isWaiting { await Task.yield() }
         #expect(queue.isWaiting)
-        queue.append(Self.cutoff("a"))
+        queue.append(contentsOf: [Self.cutoff("a")])
         #expect(await consumer.value.map(\.callID) == ["a"])
         queue.finish()
-        queue.append(Self.cutoff("b"))
+        queue.append(contentsOf: [Self.cutoff("b")])
         #expect(await queue.nextBatch().isEmpty)
     }
 
@@ -42,7 +42,7 @@ struct EventQueueTests {
         for _ in 0..<100_000 where !queue.isWaiting { await Task.yield() }
         #expect(queue.isWaiting)
         queue.append(contentsOf: [])
-        queue.append(Self.cutoff("a"))
+        queue.append(contentsOf: [Self.cutoff("a")])
         #expect(await consumer.value.map(\.callID) == ["a"])
     }
 
