@@ -184,6 +184,12 @@ final class JournalQueue: Sendable {
     }
 
     func waitCommitted(_ sequence: UInt64) async throws {
+        // Most replies are written after their commit: no continuation (an allocation and a suspension) then.
+        let done = try state.withLock { state -> Bool in
+            if let failure = state.failure { throw failure }
+            return state.committed >= sequence
+        }
+        if done { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
             let outcome = state.withLock { state -> Result<Bool, any Error> in
                 if let failure = state.failure { return .failure(failure) }

@@ -40,7 +40,8 @@ extension PBXServer {
                                 let settlements = SettlementReplies()
                                 try await withThrowingDiscardingTaskGroup { commits in
                                     commits.addTask {
-                                        try await settlements.write(to: outbound, written: replies.written)
+                                        try await settlements.write(to: outbound, written: replies.written,
+                                                                    failed: self.errorReply)
                                     }
                                     defer { settlements.finish() }
                                     var frames: [ByteBuffer] = []
@@ -137,7 +138,7 @@ extension PBXServer {
                 // same settlement, waited for.
                 switch await settle(callID: callID, billableMillis: billable, cause: cause, correlationID: correlationID) {
                 case .ready(let payload): return payload
-                case .deferred(let deferred): return await deferred.reply()
+                case .deferred(let deferred): return await deferred.reply(failed: errorReply)
                 }
             case .extensionSync(let extensions):
                 guard extensions.count <= 10_000 else {
@@ -180,17 +181,14 @@ extension PBXServer {
         do {
             let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
             routing.release(callID)
-            return .deferred(.init(isReady: { pending.isResolved }) { [self] in
-                do {
-                    try await pending.committed()
-                } catch {
-                    return errorReply(error, correlationID: correlationID)
-                }
-                if case .settled(let record, _) = pending.outcome {
-                    return WireReplies.ended(correlationID: correlationID, settled: record)
-                }
-                return WireReplies.ended(correlationID: correlationID, settled: nil)
-            })
+            // Encoded now, sent once committed: the reply then holds no call record while it waits.
+            let payload: [UInt8]
+            if case .settled(let record, _) = pending.outcome {
+                payload = WireReplies.ended(correlationID: correlationID, settled: record)
+            } else {
+                payload = WireReplies.ended(correlationID: correlationID, settled: nil)
+            }
+            return .deferred(.init(payload: payload, commit: pending.commit, correlationID: correlationID))
         } catch {
             return .ready(errorReply(error, correlationID: correlationID))
         }

@@ -1,3 +1,4 @@
+import Metering
 import NIOCore
 import Synchronization
 
@@ -16,11 +17,22 @@ final class ReplyPipeline: Sendable {
         case deferred(Deferred)
     }
 
-    /// A reply waiting for a commit.
+    /// A reply waiting for a commit: encoded already, sent once the commit is done, or replaced by an error
+    /// reply when the commit fails.
     struct Deferred: Sendable {
-        /// True once `reply` would return without waiting.
-        let isReady: @Sendable () -> Bool
-        let reply: @Sendable () async -> [UInt8]
+        let payload: [UInt8]
+        let commit: JournalCommit
+        let correlationID: UInt64
+
+        /// The reply to send, once the commit is done; `failed` makes the reply for a failed commit.
+        func reply(failed: (any Error, UInt64) -> [UInt8]) async -> [UInt8] {
+            do {
+                try await commit.wait()
+            } catch {
+                return failed(error, correlationID)
+            }
+            return payload
+        }
     }
 
     private struct State {

@@ -58,7 +58,9 @@ final class SettlementReplies: Sendable {
 
     /// Writes every reply until ``finish()``: each batch taken is written in runs, a run ending before a reply
     /// that must still wait for its commit, so no reply waits for a later commit than its own.
-    func write(to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, written: () -> Void) async throws {
+    /// `failed` makes the reply for a settlement whose commit failed.
+    func write(to outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, written: () -> Void,
+               failed: (any Error, UInt64) -> [UInt8]) async throws {
         var frames: [ByteBuffer] = []
         func flush() async throws {
             guard !frames.isEmpty else { return }
@@ -68,8 +70,8 @@ final class SettlementReplies: Sendable {
         }
         while case let batch = await takeAll(), !batch.isEmpty {
             for reply in batch {
-                if !reply.isReady() { try await flush() }
-                frames.append(ByteBuffer(frame: await reply.reply()))
+                if !reply.commit.isResolved { try await flush() }
+                frames.append(ByteBuffer(frame: await reply.reply(failed: failed)))
             }
             try await flush()
         }

@@ -125,6 +125,35 @@ struct PBXServerTests {
         }
     }
 
+    @Test("a settlement whose commit fails is answered with an error, not the settlement; later requests still work")
+    func failedCommitIsNotAcknowledged() async throws {
+        struct DiskGone: Error {}
+        let held = HeldJournal()
+        let h = try await Harness(journal: held)
+        defer { h.task.cancel() }
+        try await h.billed8001(balance: 10_000_000)
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            func nextReply() async throws -> Tollgate_Pbx_V1_Envelope? {
+                while let frame = try await pbx.next() { if frame.hasStatus { return frame } }
+                return nil
+            }
+            _ = try await pbx.hello()
+            _ = try await pbx.call(Self.authorize("c1"))
+            _ = try await pbx.call(Self.answered("c1"))
+            held.hold()
+            let endedID = try await pbx.send(Self.ended("c1", 1_000))
+            // The reply to a request sent after it shows the settlement was made and waits for its commit.
+            let authorizeID = try await pbx.send(Self.authorize("c2"))
+            let first = try #require(try await nextReply())
+            #expect(first.correlationID == authorizeID && held.waitingCount == 1)
+            held.fail(DiskGone())
+            let reply = try #require(try await nextReply())
+            #expect(reply.correlationID == endedID && reply.status.code == .unavailable && !reply.endedReply.settledNow)
+            let next = try #require(try await pbx.call(Self.ended("c2", 0)))
+            #expect(next.status.code == .unavailable)
+        }
+    }
+
     @Test("a denied call and a free call get their decisions")
     func decisions() async throws {
         let h = try await Harness()

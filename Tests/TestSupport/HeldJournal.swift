@@ -8,7 +8,8 @@ public final class HeldJournal: BillingJournal {
     public let memory = MemoryJournal()
     private struct State {
         var held = false
-        var waiting: [CheckedContinuation<Void, Never>] = []
+        var waiting: [CheckedContinuation<Void, any Error>] = []
+        var failure: (any Error)?
     }
     private let state = Mutex(State())
 
@@ -30,6 +31,17 @@ public final class HeldJournal: BillingJournal {
         for continuation in waiting { continuation.resume() }
     }
 
+    /// Fails every held and later commit with `error`, as a ledger that can no longer write.
+    public func fail(_ error: any Error) {
+        let waiting = state.withLock { state in
+            state.held = false
+            state.failure = error
+            defer { state.waiting = [] }
+            return state.waiting
+        }
+        for continuation in waiting { continuation.resume(throwing: error) }
+    }
+
     public func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
         memory.append(entry, checkpoint: checkpoint)
     }
@@ -41,12 +53,12 @@ public final class HeldJournal: BillingJournal {
     public func isResolved(_ sequence: UInt64) -> Bool { state.withLock { !$0.held } }
 
     public func waitCommitted(_ sequence: UInt64) async throws {
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let held = state.withLock { state in
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let (held, failure) = state.withLock { state in
                 if state.held { state.waiting.append(continuation) }
-                return state.held
+                return (state.held, state.failure)
             }
-            if !held { continuation.resume() }
+            if let failure { continuation.resume(throwing: failure) } else if !held { continuation.resume() }
         }
     }
 
