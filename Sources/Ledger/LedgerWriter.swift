@@ -58,16 +58,10 @@ actor LedgerWriter {
         guard !failed else { throw LedgerError.writerFailed }
         // Only the first batch forces it: while calls tick it moves every millisecond, and a flush must end.
         var takeMetered = meteredNow
-        while let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered) {
-            takeMetered = false
-            let started = ContinuousClock.now
+        while true {
+            let round: Round
             do {
-                let priority = priority
-                stats.commitNice = try await pool.write { db in
-                    let nice = priority.applyToCurrentThread()
-                    try BatchWriter.apply(batch, to: db)
-                    return nice
-                }
+                round = try await commitRound(meteredNow: takeMetered)
             } catch {
                 failed = true
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
@@ -76,12 +70,56 @@ actor LedgerWriter {
                 queue.fail(LedgerError.writerFailed)
                 throw error
             }
-            let (seconds, attoseconds) = (ContinuousClock.now - started).components
-            stats.batches += 1
-            stats.entries += Int64(batch.entries.count)
-            stats.checkpoints += Int64(batch.checkpoints.count)
-            stats.commitMicrosTotal += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
-            queue.committed(through: batch.lastSequence)
+            takeMetered = false
+            stats.batches += round.batches
+            stats.entries += round.entries
+            stats.checkpoints += round.checkpoints
+            stats.commitMicrosTotal += round.commitMicros
+            if let nice = round.nice { stats.commitNice = nice }
+            if round.batches < Self.batchesPerRound { return }
+        }
+    }
+
+    /// What one round of commits did.
+    private struct Round: Sendable {
+        var batches: Int64 = 0
+        var entries: Int64 = 0
+        var checkpoints: Int64 = 0
+        var commitMicros: Int64 = 0
+        var nice: Int32?
+    }
+
+    /// Batches committed one after another on the writer's thread before other writers of the database get
+    /// their turn (user changes from the admin surface).
+    static let batchesPerRound: Int64 = 16
+
+    /// Commits queued batches one after another without leaving the writer's thread, until the queue is empty
+    /// or ``batchesPerRound`` are done. Under load a batch follows the last at once: coming back to this actor
+    /// between batches waited for a turn of Swift's pool behind the requests, and the requests' settlements
+    /// meanwhile waited for that commit.
+    private func commitRound(meteredNow: Bool) async throws -> Round {
+        let (queue, priority, checkpointLimit) = (self.queue, self.priority, self.checkpointLimit)
+        return try await pool.writeWithoutTransaction { db in
+            var round = Round()
+            var takeMetered = meteredNow
+            while round.batches < Self.batchesPerRound,
+                  let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered)
+            {
+                takeMetered = false
+                let started = ContinuousClock.now
+                round.nice = priority.applyToCurrentThread()
+                try db.inTransaction {
+                    try BatchWriter.apply(batch, to: db)
+                    return .commit
+                }
+                let (seconds, attoseconds) = (ContinuousClock.now - started).components
+                round.batches += 1
+                round.entries += Int64(batch.entries.count)
+                round.checkpoints += Int64(batch.checkpoints.count)
+                round.commitMicros += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+                queue.committed(through: batch.lastSequence)
+            }
+            return round
         }
     }
 }
