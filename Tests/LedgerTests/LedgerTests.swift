@@ -217,4 +217,24 @@ struct LedgerBatchingTests {
         try await restarted.close()
         #expect(try await restarted.ledger.verify() == [])
     }
+
+    @Test("a flush commits everything queued, however many batches and rounds of the writer that takes")
+    func flushTakesEveryRound() async throws {
+        let directory = try TemporaryDirectory("ledger")
+        defer { directory.remove() }
+        // No run loop: only these flushes write, so what a flush leaves behind stays behind.
+        let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), checkpointsPerBatch: 1)
+        let accounts = (0..<40).map { ExtensionAccount(number: "7\($0)", billingEnabled: true, balance: money("1.5")) }
+        for account in accounts { _ = ledger.append(.extensionSaved(account), checkpoint: nil) }
+        try await ledger.flush()
+        let before = await ledger.writerStats.batches
+        // One checkpoint per batch: forty batches, more than one round of the writer.
+        for account in accounts { ledger.checkpoint(AccountCheckpoint(AccountBook(account: account), at: t0)) }
+        try await ledger.flush()
+        #expect(await ledger.writerStats.batches - before == 40)
+        let total = try await ledger.pool.read { try Int64.fetchOne($0, sql: "SELECT SUM(balance) FROM extensions") }
+        let expected: Int64 = 40 * 1_500_000
+        #expect(total == expected)
+        try await ledger.close()
+    }
 }
