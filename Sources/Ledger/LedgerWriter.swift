@@ -1,6 +1,7 @@
 import GRDB
 import Logging
 import Metering
+import Synchronization
 
 /// The persistence actor: the one writer of the database. It group-commits: while one transaction is being
 /// written, what the engine queues meanwhile gathers into the next, so the batch grows with the load and an
@@ -19,12 +20,15 @@ actor LedgerWriter {
     private let pool: DatabasePool
     private let queue: JournalQueue
     private let logger: Logger
-    private(set) var stats = Stats()
+    /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
+    private let statsBox = Mutex(Stats())
     private var failed = false
     private let checkpointLimit: Int
     private let priority: CommitPriority
     private var busy = false
     private var idle: [CheckedContinuation<Void, Never>] = []
+
+    nonisolated var stats: Stats { statsBox.withLock { $0 } }
 
     init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, priority: CommitPriority, logger: Logger) {
         self.pool = pool
@@ -59,9 +63,9 @@ actor LedgerWriter {
         // Only the first batch forces it: while calls tick it moves every millisecond, and a flush must end.
         var takeMetered = meteredNow
         while true {
-            let round: Round
+            let batches: Int
             do {
-                round = try await commitRound(meteredNow: takeMetered)
+                batches = try await commitRound(meteredNow: takeMetered)
             } catch {
                 failed = true
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
@@ -71,55 +75,45 @@ actor LedgerWriter {
                 throw error
             }
             takeMetered = false
-            stats.batches += round.batches
-            stats.entries += round.entries
-            stats.checkpoints += round.checkpoints
-            stats.commitMicrosTotal += round.commitMicros
-            if let nice = round.nice { stats.commitNice = nice }
-            if round.batches < Self.batchesPerRound { return }
+            if batches < Self.batchesPerRound { return }
         }
-    }
-
-    /// What one round of commits did.
-    private struct Round: Sendable {
-        var batches: Int64 = 0
-        var entries: Int64 = 0
-        var checkpoints: Int64 = 0
-        var commitMicros: Int64 = 0
-        var nice: Int32?
     }
 
     /// Batches committed one after another on the writer's thread before other writers of the database get
     /// their turn (user changes from the admin surface).
-    static let batchesPerRound: Int64 = 16
+    static let batchesPerRound = 16
 
     /// Commits queued batches one after another without leaving the writer's thread, until the queue is empty
     /// or ``batchesPerRound`` are done. Under load a batch follows the last at once: coming back to this actor
     /// between batches waited for a turn of Swift's pool behind the requests, and the requests' settlements
     /// meanwhile waited for that commit.
-    private func commitRound(meteredNow: Bool) async throws -> Round {
+    private func commitRound(meteredNow: Bool) async throws -> Int {
         let (queue, priority, checkpointLimit) = (self.queue, self.priority, self.checkpointLimit)
-        return try await pool.writeWithoutTransaction { db in
-            var round = Round()
+        return try await pool.writeWithoutTransaction { [self] db in
+            var batches = 0
             var takeMetered = meteredNow
-            while round.batches < Self.batchesPerRound,
+            while batches < Self.batchesPerRound,
                   let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered)
             {
                 takeMetered = false
                 let started = ContinuousClock.now
-                round.nice = priority.applyToCurrentThread()
+                let nice = priority.applyToCurrentThread()
                 try db.inTransaction {
                     try BatchWriter.apply(batch, to: db)
                     return .commit
                 }
                 let (seconds, attoseconds) = (ContinuousClock.now - started).components
-                round.batches += 1
-                round.entries += Int64(batch.entries.count)
-                round.checkpoints += Int64(batch.checkpoints.count)
-                round.commitMicros += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+                self.statsBox.withLock { stats in
+                    stats.batches += 1
+                    stats.entries += Int64(batch.entries.count)
+                    stats.checkpoints += Int64(batch.checkpoints.count)
+                    stats.commitMicrosTotal += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+                    stats.commitNice = nice
+                }
+                batches += 1
                 queue.committed(through: batch.lastSequence)
             }
-            return round
+            return batches
         }
     }
 }

@@ -74,14 +74,14 @@ public final class SQLiteLedger: LedgerStore {
     /// Writer figures: batches, entries, checkpoints, total commit time.
     public var writerStats: (batches: Int64, entries: Int64, checkpoints: Int64, commitMicros: Int64) {
         get async {
-            let stats = await writer.stats
+            let stats = writer.stats
             return (stats.batches, stats.entries, stats.checkpoints, stats.commitMicrosTotal)
         }
     }
 
     /// The nice value of the thread that committed the last batch; nil before the first.
     public var commitThreadNice: Int32? {
-        get async { await writer.stats.commitNice }
+        get async { writer.stats.commitNice }
     }
 
 }
