@@ -45,11 +45,13 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .target(name: "CSQLiteTuning", linkerSettings: [.linkedLibrary("sqlite3")]),
         .target(
             name: "Ledger",
             dependencies: [
                 "BillingCore",
                 "Metering",
+                "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -146,6 +148,7 @@ let package = Package(
             dependencies: [
                 "BillingCore", "Metering", "Ledger", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings

@@ -1,6 +1,8 @@
 import BillingCore
+import CSQLiteTuning
 import Foundation
 public import GRDB
+import GRDBSQLite
 public import Logging
 public import Metering
 
@@ -17,6 +19,9 @@ public final class SQLiteLedger: LedgerStore {
     public init(path: String, checkpointsPerBatch: Int = 20_000, commitNiceSteps: Int32 = 5,
                 logger: Logger = Logger(label: "tollgate.ledger")) throws
     {
+        if Self.sqliteTuned != SQLITE_OK {
+            logger.debug("SQLite was in use before the ledger opened: its memory statistics stay on")
+        }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var configuration = Configuration()
@@ -32,6 +37,15 @@ public final class SQLiteLedger: LedgerStore {
         writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch),
                               priority: CommitPriority(steps: commitNiceSteps), logger: logger)
     }
+
+    /// SQLite's process-wide settings, applied once before the first connection: memory statistics off, so that
+    /// SQLite's allocations (several per row written) take no global mutex. Nothing here reads those statistics.
+    /// Returns SQLite's result code (`SQLITE_MISUSE` when SQLite was initialized already, and it is then left as
+    /// it is).
+    @discardableResult
+    public static func tuneSQLite() -> Int32 { sqliteTuned }
+
+    private static let sqliteTuned: Int32 = tollgate_sqlite_disable_memory_statistics()
 
     /// The database file in a data directory.
     public static func path(dataDirectory: String) -> String {

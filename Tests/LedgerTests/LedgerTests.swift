@@ -1,6 +1,7 @@
 import BillingCore
 import Foundation
 import GRDB
+import GRDBSQLite
 import Ledger
 import Metering
 import TestSupport
@@ -241,5 +242,22 @@ struct LedgerBatchingTests {
         let expected: Int64 = 40 * 1_500_000
         #expect(total == expected)
         try await ledger.close()
+    }
+
+    @Test("SQLite's memory statistics are off once a ledger is open, unless SQLite was in use before it")
+    func memoryStatisticsOff() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billed("8001", balance: "1")
+        var current: Int64 = -1
+        var highest: Int64 = -1
+        #expect(sqlite3_status64(SQLITE_STATUS_MEMORY_USED, &current, &highest, 0) == SQLITE_OK)
+        // Which case this process is in depends on which test opened SQLite first; each has its own proof.
+        if SQLiteLedger.tuneSQLite() == SQLITE_OK {
+            #expect(current == 0)
+        } else {
+            #expect(SQLiteLedger.tuneSQLite() == SQLITE_MISUSE && current > 0)
+        }
+        try await h.close()
     }
 }

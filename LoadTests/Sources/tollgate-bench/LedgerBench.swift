@@ -22,6 +22,8 @@ struct LedgerBench: AsyncParsableCommand {
         let directory = NSTemporaryDirectory() + "tollgate-ledger-bench-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        // Both measured under the SQLite settings the ledger runs with (they apply to the whole process).
+        SQLiteLedger.tuneSQLite()
         let baseline = try rawBaseline(path: directory + "/raw.sqlite")
         let (settlements, batches) = try await ledgerThroughput(path: directory + "/tollgate.sqlite")
         print("""
