@@ -95,32 +95,54 @@ struct PBXServerTests {
         #expect(await h.engine.extensionAccount(number: "8001")?.balance == .zero)
     }
 
-    @Test("a settlement is replied to once committed; the connection's next requests are answered meanwhile")
-    func settlementsPipelined() async throws {
+    /// Where the two tests below stand: call c1 answered, then ended while commits are held, then c2 authorized.
+    struct HeldSettlement {
+        let pbx: PBXTestClient
+        let held: HeldJournal
+        let engine: MeteringEngine<ManualClock>
+        /// The End's correlation id, and the reply to c2's authorization, which arrived first.
+        let endedID: UInt64
+        let authorizeID: UInt64
+        let firstReply: Tollgate_Pbx_V1_Envelope
+
+        func nextReply() async throws -> Tollgate_Pbx_V1_Envelope? { try await PBXServerTests.nextReply(pbx) }
+    }
+
+    /// The next frame that is a reply (pushes skipped).
+    static func nextReply(_ pbx: PBXTestClient) async throws -> Tollgate_Pbx_V1_Envelope? {
+        while let frame = try await pbx.next() { if frame.hasStatus { return frame } }
+        return nil
+    }
+
+    func withHeldSettlement(_ body: (HeldSettlement) async throws -> Void) async throws {
         let held = HeldJournal()
         let h = try await Harness(journal: held)
         defer { h.task.cancel() }
         try await h.billed8001(balance: 10_000_000)
         try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
-            func nextReply() async throws -> Tollgate_Pbx_V1_Envelope? {
-                while let frame = try await pbx.next() { if frame.hasStatus { return frame } }
-                return nil
-            }
             _ = try await pbx.hello()
             _ = try await pbx.call(Self.authorize("c1"))
             _ = try await pbx.call(Self.answered("c1"))
             held.hold()
             let endedID = try await pbx.send(Self.ended("c1", 1_000))
             let authorizeID = try await pbx.send(Self.authorize("c2"))
+            let first = try #require(try await Self.nextReply(pbx))
+            try await body(HeldSettlement(pbx: pbx, held: held, engine: h.engine, endedID: endedID,
+                                          authorizeID: authorizeID, firstReply: first))
+        }
+    }
+
+    @Test("a settlement is replied to once committed; the connection's next requests are answered meanwhile")
+    func settlementsPipelined() async throws {
+        try await withHeldSettlement { s in
             // The authorization sent after the settlement is answered while the settlement waits for its commit:
             // it is not queued behind a disk flush…
-            let first = try #require(try await nextReply())
-            #expect(first.correlationID == authorizeID && first.authorizeReply.decision == .allow)
-            #expect(held.waitingCount == 1 && !h.engine.isLive(callID: "c1"))
+            #expect(s.firstReply.correlationID == s.authorizeID && s.firstReply.authorizeReply.decision == .allow)
+            #expect(s.held.waitingCount == 1 && !s.engine.isLive(callID: "c1"))
             // …and the settlement's reply, sent first, leaves only once it is durable.
-            held.release()
-            let second = try #require(try await nextReply())
-            #expect(second.correlationID == endedID && second.endedReply.settledNow
+            s.held.release()
+            let second = try #require(try await s.nextReply())
+            #expect(second.correlationID == s.endedID && second.endedReply.settledNow
                 && second.endedReply.costMicros == 20_000)
         }
     }
@@ -128,28 +150,13 @@ struct PBXServerTests {
     @Test("a settlement whose commit fails is answered with an error, not the settlement; later requests still work")
     func failedCommitIsNotAcknowledged() async throws {
         struct DiskGone: Error {}
-        let held = HeldJournal()
-        let h = try await Harness(journal: held)
-        defer { h.task.cancel() }
-        try await h.billed8001(balance: 10_000_000)
-        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
-            func nextReply() async throws -> Tollgate_Pbx_V1_Envelope? {
-                while let frame = try await pbx.next() { if frame.hasStatus { return frame } }
-                return nil
-            }
-            _ = try await pbx.hello()
-            _ = try await pbx.call(Self.authorize("c1"))
-            _ = try await pbx.call(Self.answered("c1"))
-            held.hold()
-            let endedID = try await pbx.send(Self.ended("c1", 1_000))
-            // The reply to a request sent after it shows the settlement was made and waits for its commit.
-            let authorizeID = try await pbx.send(Self.authorize("c2"))
-            let first = try #require(try await nextReply())
-            #expect(first.correlationID == authorizeID && held.waitingCount == 1)
-            held.fail(DiskGone())
-            let reply = try #require(try await nextReply())
-            #expect(reply.correlationID == endedID && reply.status.code == .unavailable && !reply.endedReply.settledNow)
-            let next = try #require(try await pbx.call(Self.ended("c2", 0)))
+        try await withHeldSettlement { s in
+            #expect(s.firstReply.correlationID == s.authorizeID && s.held.waitingCount == 1)
+            s.held.fail(DiskGone())
+            let reply = try #require(try await s.nextReply())
+            #expect(reply.correlationID == s.endedID && reply.status.code == .unavailable
+                && !reply.endedReply.settledNow)
+            let next = try #require(try await s.pbx.call(Self.ended("c2", 0)))
             #expect(next.status.code == .unavailable)
         }
     }
