@@ -90,6 +90,8 @@ actor LedgerWriter {
     private func commitRound(meteredNow: Bool) async throws -> Int {
         let (queue, priority, checkpointLimit) = (self.queue, self.priority, self.checkpointLimit)
         return try await pool.writeWithoutTransaction { [self] db in
+            // A round runs on one thread: lowering it once covers every batch of the round.
+            let nice = priority.applyToCurrentThread()
             var batches = 0
             var takeMetered = meteredNow
             while batches < Self.batchesPerRound,
@@ -97,7 +99,6 @@ actor LedgerWriter {
             {
                 takeMetered = false
                 let started = ContinuousClock.now
-                let nice = priority.applyToCurrentThread()
                 try db.inTransaction {
                     try BatchWriter.apply(batch, to: db)
                     return .commit

@@ -182,13 +182,9 @@ extension PBXServer {
             let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
             routing.release(callID)
             // Encoded now, sent once committed: the reply then holds no call record while it waits.
-            let payload: [UInt8]
-            if case .settled(let record, _) = pending.outcome {
-                payload = WireReplies.ended(correlationID: correlationID, settled: record)
-            } else {
-                payload = WireReplies.ended(correlationID: correlationID, settled: nil)
-            }
-            return .deferred(.init(payload: payload, commit: pending.commit, correlationID: correlationID))
+            let record: CallRecord? = if case .settled(let record, _) = pending.outcome { record } else { nil }
+            return .deferred(.init(payload: WireReplies.ended(correlationID: correlationID, settled: record),
+                                   commit: pending.commit, correlationID: correlationID))
         } catch {
             return .ready(errorReply(error, correlationID: correlationID))
         }
