@@ -20,6 +20,9 @@ final class APIMetrics: Sendable {
     private let entries: Gauge
     private let checkpoints: Gauge
     private let commitSeconds: Gauge
+    private let indexSteps: Gauge
+    private let indexedCalls: Gauge
+    private let indexSeconds: Gauge
     private let engineGauges: [(Gauge, @Sendable (EngineStats.Snapshot) -> Double)]
 
     init() {
@@ -38,6 +41,9 @@ final class APIMetrics: Sendable {
         entries = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_entries", unitName: "total", helpText: "Journal entries committed."))
         checkpoints = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_checkpoints", unitName: "total", helpText: "Live-state checkpoints committed."))
         commitSeconds = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_commit_seconds", unitName: "total", helpText: "Time spent committing."))
+        indexSteps = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_steps", unitName: "total", helpText: "Steps taken by the call log's per-extension indexer."))
+        indexedCalls = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_calls", unitName: "total", helpText: "Calls added to the call log's per-extension index."))
+        indexSeconds = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_seconds", unitName: "total", helpText: "Time spent extending the call log's per-extension index."))
         let registry = self.registry
         engineGauges = Self.engineFigures.map { figure in
             (registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: figure.name, unitName: figure.unit, helpText: figure.help)), figure.read)
@@ -85,6 +91,10 @@ final class APIMetrics: Sendable {
         entries.set(writer.entries)
         checkpoints.set(writer.checkpoints)
         commitSeconds.set(Double(writer.commitMicros) / 1_000_000)
+        let index = api.ledger.callIndexStats
+        indexSteps.set(index.steps)
+        indexedCalls.set(index.calls)
+        indexSeconds.set(Double(index.micros) / 1_000_000)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)

@@ -5,10 +5,15 @@ import Metering
 /// Writes one drained batch inside one transaction, with cached prepared statements (no Codable inserts on
 /// the hot path: they are several times slower here).
 enum BatchWriter {
-    static func apply(_ batch: JournalQueue.Batch, to db: Database) throws {
+    /// Returns how many call log rows it wrote.
+    @discardableResult
+    static func apply(_ batch: JournalQueue.Batch, to db: Database) throws -> Int {
         let statements = RowStatements(db)
+        var calls = 0
         // By index: a for-in loop copies each element out (retaining every string and array in it) per row.
-        for index in batch.entries.indices { try apply(batch.entries[index], to: db, statements) }
+        for index in batch.entries.indices {
+            if try apply(batch.entries[index], to: db, statements) { calls += 1 }
+        }
         if !batch.liveRowsToDelete.isEmpty {
             let delete = try db.cachedStatement(sql: "DELETE FROM live_calls WHERE call_id = ?")
             for callID in batch.liveRowsToDelete {
@@ -22,9 +27,12 @@ enum BatchWriter {
             try db.cachedStatement(sql: "UPDATE engine_state SET metered_through = MAX(metered_through, ?) WHERE id = 1")
                 .execute(arguments: [instant])
         }
+        return calls
     }
 
-    static func apply(_ entry: JournalEntry, to db: Database, _ statements: RowStatements) throws {
+    /// Returns whether it wrote a call log row.
+    @discardableResult
+    static func apply(_ entry: JournalEntry, to db: Database, _ statements: RowStatements) throws -> Bool {
         switch entry {
         case .extensionSaved(let account):
             try db.cachedStatement(sql: """
@@ -54,8 +62,10 @@ enum BatchWriter {
             // Its live row, if it has one, is deleted with the batch (`JournalQueue.Batch.liveRowsToDelete`).
             try insert(record, statements)
             if let posting { try insert(posting, statements) }
+            return true
         case .denied(let record):
             try insert(record, statements)
+            return true
         case .rateSaved(let rate):
             try db.cachedStatement(sql: """
                 INSERT INTO rates (id, active, remarks, prefix, number_length, initial_cost, initial_time, rate, unit,
@@ -80,6 +90,7 @@ enum BatchWriter {
                 INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
                 """).execute(arguments: [key, value])
         }
+        return false
     }
 
     static func apply(_ checkpoint: AccountCheckpoint, to db: Database, _ statements: RowStatements) throws {

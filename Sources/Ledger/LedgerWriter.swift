@@ -25,13 +25,17 @@ actor LedgerWriter {
     private var failed = false
     private let checkpointLimit: Int
     private let priority: CommitPriority
+    private let indexer: CallLogIndexer
     private var busy = false
     private var idle: [CheckedContinuation<Void, Never>] = []
 
     nonisolated var stats: Stats { statsBox.withLock { $0 } }
 
-    init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, priority: CommitPriority, logger: Logger) {
+    /// `indexer` is told of the calls each commit logs.
+    init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, indexer: CallLogIndexer,
+         priority: CommitPriority, logger: Logger) {
         self.pool = pool
+        self.indexer = indexer
         self.priority = priority
         self.queue = queue
         self.checkpointLimit = checkpointLimit
@@ -88,7 +92,7 @@ actor LedgerWriter {
     /// between batches waited for a turn of Swift's pool behind the requests, and the requests' settlements
     /// meanwhile waited for that commit.
     private func commitRound(meteredNow: Bool) async throws -> Int {
-        let (queue, priority, checkpointLimit) = (self.queue, self.priority, self.checkpointLimit)
+        let (queue, priority, checkpointLimit, indexer) = (self.queue, self.priority, self.checkpointLimit, self.indexer)
         return try await pool.writeWithoutTransaction { [self] db in
             // A round runs on one thread: lowering it once covers every batch of the round.
             let nice = priority.applyToCurrentThread()
@@ -99,23 +103,31 @@ actor LedgerWriter {
             {
                 takeMetered = false
                 let started = ContinuousClock.now
+                var calls = 0
                 try db.inTransaction {
-                    try BatchWriter.apply(batch, to: db)
+                    calls = try BatchWriter.apply(batch, to: db)
                     return .commit
                 }
-                let (seconds, attoseconds) = (ContinuousClock.now - started).components
+                let micros = Self.micros(since: started)
                 self.statsBox.withLock { stats in
                     stats.batches += 1
                     stats.entries += Int64(batch.entries.count)
                     stats.checkpoints += Int64(batch.checkpoints.count)
-                    stats.commitMicrosTotal += seconds * 1_000_000 + attoseconds / 1_000_000_000_000
+                    stats.commitMicrosTotal += micros
                     stats.commitNice = nice
                 }
                 batches += 1
+                // Before the waiters wake, so that whoever was acknowledged finds the calls counted.
+                indexer.logged(calls)
                 queue.committed(through: batch.lastSequence)
             }
             return batches
         }
+    }
+
+    private static func micros(since start: ContinuousClock.Instant) -> Int64 {
+        let (seconds, attoseconds) = (ContinuousClock.now - start).components
+        return seconds * 1_000_000 + attoseconds / 1_000_000_000_000
     }
 }
 

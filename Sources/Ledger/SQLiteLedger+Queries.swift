@@ -24,7 +24,9 @@ public struct HistoryQuery: Sendable, Hashable {
         self.offset = max(offset, 0)
     }
 
-    func filter(timeColumn: String) -> (sql: String, arguments: StatementArguments) {
+    /// The `WHERE` clause and its arguments; `byExtension: false` leaves the extension out (the rows searched
+    /// are that extension's already).
+    func filter(timeColumn: String, byExtension: Bool = true) -> (sql: String, arguments: StatementArguments) {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if let from {
@@ -40,37 +42,48 @@ public struct HistoryQuery: Sendable, Hashable {
             clauses.append("(extension_number LIKE ? ESCAPE '\\' OR user_name LIKE ? ESCAPE '\\')")
             arguments += [pattern, pattern]
         }
-        if let extensionNumber {
+        if let extensionNumber, byExtension {
             clauses.append("extension_number = ?")
             arguments += [extensionNumber]
         }
         return (clauses.isEmpty ? "" : "WHERE " + clauses.joined(separator: " AND "), arguments)
+    }
+
+    /// The call log rows to search (`FROM` this) and the `WHERE` clause on them. One extension's calls come
+    /// through its index (``CallLogIndex``), the rest from the whole log.
+    var callSource: (from: String, filter: String, arguments: StatementArguments) {
+        guard let extensionNumber else {
+            let (filter, arguments) = filter(timeColumn: "authorized_at")
+            return ("calls", filter, arguments)
+        }
+        let (filter, arguments) = filter(timeColumn: "authorized_at", byExtension: false)
+        return (CallLogIndex.extensionSource + " AS calls", filter, [extensionNumber, extensionNumber] + arguments)
     }
 }
 
 extension SQLiteLedger {
     /// Call log records, newest first.
     public func calls(_ query: HistoryQuery) async throws -> [CallRecord] {
-        let (filter, arguments) = query.filter(timeColumn: "authorized_at")
+        let (source, filter, arguments) = query.callSource
         return try await pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM calls \(filter) ORDER BY authorized_at DESC, id DESC LIMIT ? OFFSET ?",
+            try Row.fetchAll(db, sql: "SELECT * FROM \(source) \(filter) ORDER BY authorized_at DESC, id DESC LIMIT ? OFFSET ?",
                              arguments: arguments + [query.limit, query.offset]).map(LedgerRows.call)
         }
     }
 
     /// How many call log records match (ignoring limit and offset).
     public func callCount(_ query: HistoryQuery) async throws -> Int {
-        let (filter, arguments) = query.filter(timeColumn: "authorized_at")
+        let (source, filter, arguments) = query.callSource
         return try await pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM calls \(filter)", arguments: arguments) ?? 0
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM \(source) \(filter)", arguments: arguments) ?? 0
         }
     }
 
     /// Every matching call record, newest first, streamed from one read transaction (exports).
     public func forEachCall(_ query: HistoryQuery, _ body: @Sendable (CallRecord) throws -> Void) async throws {
-        let (filter, arguments) = query.filter(timeColumn: "authorized_at")
+        let (source, filter, arguments) = query.callSource
         try await pool.read { db in
-            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM calls \(filter) ORDER BY authorized_at DESC, id DESC",
+            let rows = try Row.fetchCursor(db, sql: "SELECT * FROM \(source) \(filter) ORDER BY authorized_at DESC, id DESC",
                                            arguments: arguments)
             while let row = try rows.next() { try body(try LedgerRows.call(row)) }
         }
@@ -78,11 +91,11 @@ extension SQLiteLedger {
 
     /// Answered calls in a period, oldest first, as (authorized at, billable ms, cost in micros), for statistics.
     public func forEachAnsweredCall(_ query: HistoryQuery, _ body: @Sendable (Int64, Int64, Int64) -> Void) async throws {
-        let (filter, arguments) = query.filter(timeColumn: "authorized_at")
+        let (source, filter, arguments) = query.callSource
         let answered = filter.isEmpty ? "WHERE answered_at IS NOT NULL" : filter + " AND answered_at IS NOT NULL"
         try await pool.read { db in
             let rows = try Row.fetchCursor(
-                db, sql: "SELECT authorized_at, billable_ms, cost FROM calls \(answered) ORDER BY authorized_at",
+                db, sql: "SELECT authorized_at, billable_ms, cost FROM \(source) \(answered) ORDER BY authorized_at",
                 arguments: arguments)
             while let row = try rows.next() { body(row[0], row[1], row[2]) }
         }

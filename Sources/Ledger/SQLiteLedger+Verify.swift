@@ -6,7 +6,8 @@ extension SQLiteLedger {
     /// - each extension's ledger rows chain (`before` = the previous `after`, starting at 0; `after` =
     ///   `before + amount`);
     /// - the last `after` equals the stored balance plus what its open calls hold;
-    /// - recharge rows match the recharge history, settlement rows match the call log's costs.
+    /// - recharge rows match the recharge history, settlement rows match the call log's costs;
+    /// - the call log's per-extension index holds exactly the calls up to its watermark (``CallLogIndex``).
     public func verify() async throws -> [LedgerDiscrepancy] {
         try await pool.read { db in
             var problems: [LedgerDiscrepancy] = []
@@ -70,6 +71,7 @@ extension SQLiteLedger {
                         "call log costs sum to \(Money(micros: billed[number] ?? 0)), ledger settlements to \(Money(micros: -(postedSettlements[number] ?? 0)))"))
                 }
             }
+            try problems += CallLogIndex.discrepancies(db)
             return problems
         }
     }

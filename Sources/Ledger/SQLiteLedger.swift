@@ -12,11 +12,14 @@ public final class SQLiteLedger: LedgerStore {
     public let pool: DatabasePool
     let queue = JournalQueue()
     let writer: LedgerWriter
+    let indexer: CallLogIndexer
 
     /// Opens (creating if needed) the database at `path` and applies pending migrations. A batch writes at most
     /// `checkpointsPerBatch` live-state checkpoints besides those of the extensions its entries touch. Batches
-    /// commit `commitNiceSteps` nice steps below the caller's thread (``CommitPriority``; 0 keeps it level).
+    /// commit `commitNiceSteps` nice steps below the caller's thread (``CommitPriority``; 0 keeps it level). The
+    /// call log's per-extension index is extended once `callIndexStep` calls are waiting for it (``CallLogIndex``).
     public init(path: String, checkpointsPerBatch: Int = 20_000, commitNiceSteps: Int32 = 5,
+                callIndexStep: Int = SQLiteLedger.defaultCallIndexStep,
                 logger: Logger = Logger(label: "tollgate.ledger")) throws
     {
         if Self.sqliteTuned != SQLITE_OK {
@@ -24,9 +27,20 @@ public final class SQLiteLedger: LedgerStore {
         }
         let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let priority = CommitPriority(steps: commitNiceSteps)
+        // Below the commits, which settlements wait for; nothing waits for the index.
+        let indexer = try CallLogIndexer(ledgerPath: path, step: min(max(1, callIndexStep), 1 << 40),
+                                         priority: CommitPriority(steps: commitNiceSteps + 5), logger: logger)
+        self.indexer = indexer
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
+        // The last connection to close checkpoints under an exclusive lock: a ledger reopened meanwhile waits.
+        configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
+            // Readers only: the writer's transactions are immediate, and would lock the index's file as well.
+            if db.configuration.readonly {
+                try db.execute(sql: "ATTACH DATABASE ? AS \(CallLogIndex.schema)", arguments: [indexer.path])
+            }
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // 64 MiB of page cache: group commits touch many pages of the call log and ledger at once.
             try db.execute(sql: "PRAGMA cache_size = -65536")
@@ -34,9 +48,17 @@ public final class SQLiteLedger: LedgerStore {
         pool = try DatabasePool(path: path, configuration: configuration)
         try LedgerSchema.migrator.migrate(pool)
         queue.storedLiveCalls(try pool.read { try String.fetchAll($0, sql: "SELECT call_id FROM live_calls") })
+        try indexer.start()
         writer = LedgerWriter(pool: pool, queue: queue, checkpointLimit: max(1, checkpointsPerBatch),
-                              priority: CommitPriority(steps: commitNiceSteps), logger: logger)
+                              indexer: indexer, priority: priority, logger: logger)
     }
+
+    deinit { indexer.stop() }
+
+    /// Calls waiting for the per-extension index before the writer extends it. Larger steps write each
+    /// extension's index page for more calls at once; a search of one extension scans at most about this many
+    /// recent calls besides its index.
+    public static let defaultCallIndexStep = 131_072
 
     /// SQLite's process-wide settings, applied once before the first connection: memory statistics off, so that
     /// SQLite's allocations (several per row written) take no global mutex. Nothing here reads those statistics.
@@ -79,11 +101,19 @@ public final class SQLiteLedger: LedgerStore {
 
     public func flush() async throws { try await writer.flush() }
 
-    /// Stops the writer after committing what is queued.
+    /// Stops the writer after committing what is queued, and the call log's indexer.
     public func close() async throws {
         try await flush()
         queue.finish()
+        indexer.stop()
     }
+
+    /// Adds every call logged so far to the call log's per-extension index now (it otherwise waits for a
+    /// step's worth of calls; searches find the calls either way).
+    public func indexCallLog() throws { try indexer.indexAll() }
+
+    /// Returns once the call log's indexer has taken every step due (or has stopped).
+    public func callIndexCaughtUp() async { await indexer.caughtUp() }
 
     /// Writer figures: batches, entries, checkpoints, total commit time.
     public var writerStats: (batches: Int64, entries: Int64, checkpoints: Int64, commitMicros: Int64) {
@@ -91,6 +121,12 @@ public final class SQLiteLedger: LedgerStore {
             let stats = writer.stats
             return (stats.batches, stats.entries, stats.checkpoints, stats.commitMicrosTotal)
         }
+    }
+
+    /// The per-extension index's figures: steps taken, calls added, total time.
+    public var callIndexStats: (steps: Int64, calls: Int64, micros: Int64) {
+        let stats = indexer.stats
+        return (stats.steps, stats.calls, stats.micros)
     }
 
     /// The nice value of the thread that committed the last batch; nil before the first.

@@ -93,4 +93,44 @@ struct MigrationTests {
         await writer.value
         #expect(try await ledger.verify() == [])
     }
+
+    @Test("v5 (the per-extension index in a file of its own): the old index goes, the new one takes every call")
+    func v5IndexesTheLog() async throws {
+        let directory = try TemporaryDirectory("migration")
+        defer { directory.remove() }
+        let path = directory.file("tollgate.sqlite")
+        // A v4 call log of 300 calls over three extensions, with the per-extension SQLite index.
+        do {
+            let old = try DatabaseQueue(path: path)
+            try LedgerSchema.migrator.migrate(old, upTo: "v4-derived-charges")
+            try await old.write { db in
+                for number in ["8001", "8002", "8003"] {
+                    try db.execute(sql: "INSERT INTO extensions (number, billing_enabled) VALUES (?, 1)", arguments: [number])
+                }
+                for id in 1...300 {
+                    try db.execute(sql: """
+                        INSERT INTO calls (id, call_id, extension_number, user_name, dialled, authorized_at, ended_at,
+                            billable_ms, cost, charged, result, reason, balance_after)
+                            VALUES (?, ?, ?, '', '0100', ?, ?, 0, 0, 0, 'unanswered', 'NO_ANSWER', 0)
+                        """, arguments: [id, "c\(id)", "800\(id % 3 + 1)", Int64(1_000 * id), Int64(1_000 * id + 10)])
+                }
+            }
+        }
+        // A step larger than the log: only the migration's count can have it indexed at once.
+        let ledger = try SQLiteLedger(path: path, callIndexStep: 100)
+        let writer = Task { await ledger.run() }
+        await ledger.callIndexCaughtUp()
+        let (oldIndex, indexed, ledgerID) = try await ledger.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM sqlite_master WHERE name = 'calls_by_extension_time'"),
+             try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM call_index.calls_by_extension"),
+             try String.fetchOne(db, sql: "SELECT ledger_id FROM engine_state"))
+        }
+        #expect(oldIndex == 0 && indexed == 300 && ledgerID?.count == 32)
+        #expect(try await ledger.verify() == [])
+        let newest = try await ledger.calls(HistoryQuery(extensionNumber: "8002", limit: 2))
+        #expect(newest.map(\.callID) == ["c298", "c295"])
+        #expect(try await ledger.callCount(HistoryQuery(from: 100_000, to: 200_000, extensionNumber: "8001")) == 33)
+        try await ledger.close()
+        await writer.value
+    }
 }
