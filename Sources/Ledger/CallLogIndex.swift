@@ -48,8 +48,11 @@ enum CallLogIndex {
         let state = try Row.fetchOne(db, sql: "SELECT ledger_id, indexed_through FROM state WHERE id = 1")
         let (indexedFor, through): (String, Int64) = (state?["ledger_id"] ?? "", state?["indexed_through"] ?? 0)
         guard indexedFor != ledgerID || through > lastCall else { return }
-        try db.execute(sql: "DELETE FROM calls_by_extension")
-        try db.execute(sql: "UPDATE state SET ledger_id = ?, indexed_through = 0 WHERE id = 1", arguments: [ledgerID])
+        try db.inTransaction(.deferred) {
+            try db.execute(sql: "DELETE FROM calls_by_extension")
+            try db.execute(sql: "UPDATE state SET ledger_id = ?, indexed_through = 0 WHERE id = 1", arguments: [ledgerID])
+            return .commit
+        }
     }
 
     /// Calls in the log after the watermark.
