@@ -23,6 +23,7 @@ final class APIMetrics: Sendable {
     private let indexSteps: Gauge
     private let indexedCalls: Gauge
     private let indexSeconds: Gauge
+    private let indexFailures: Gauge
     private let engineGauges: [(Gauge, @Sendable (EngineStats.Snapshot) -> Double)]
 
     init() {
@@ -44,6 +45,7 @@ final class APIMetrics: Sendable {
         indexSteps = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_steps", unitName: "total", helpText: "Steps taken by the call log's per-extension indexer."))
         indexedCalls = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_calls", unitName: "total", helpText: "Calls added to the call log's per-extension index."))
         indexSeconds = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_seconds", unitName: "total", helpText: "Time spent extending the call log's per-extension index."))
+        indexFailures = registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: "ledger_call_index_failures", unitName: "total", helpText: "Steps of the per-extension indexer that failed (each is tried again later)."))
         let registry = self.registry
         engineGauges = Self.engineFigures.map { figure in
             (registry.makeGauge(descriptor: .init(namespace: "tollgate", metricName: figure.name, unitName: figure.unit, helpText: figure.help)), figure.read)
@@ -95,6 +97,7 @@ final class APIMetrics: Sendable {
         indexSteps.set(index.steps)
         indexedCalls.set(index.calls)
         indexSeconds.set(Double(index.micros) / 1_000_000)
+        indexFailures.set(index.failures)
         var buffer: [UInt8] = []
         registry.emit(into: &buffer)
         return String(decoding: buffer, as: UTF8.self)

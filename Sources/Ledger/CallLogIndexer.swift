@@ -6,11 +6,13 @@ import Synchronization
 /// Keeps the call log's per-extension index (``CallLogIndex``) on a thread of its own, at a lower priority than
 /// the ledger's writer: the writer reports the calls it logs, and once ``step`` of them wait, the indexer adds
 /// them in one sorted transaction. Behind under load, it takes larger steps (up to four at once), which write
-/// each extension's page for more calls; a search scans whatever it has not reached.
+/// each extension's page for more calls; a search scans whatever it has not reached. A step that fails (a full
+/// disk, or another process indexing the same file at that moment) is tried again after another step's worth.
 final class CallLogIndexer: Sendable {
     /// Figures for metrics and tests.
     struct Stats: Sendable, Equatable {
         var steps: Int64 = 0
+        var failures: Int64 = 0
         var calls: Int64 = 0
         var micros: Int64 = 0
     }
@@ -22,8 +24,13 @@ final class CallLogIndexer: Sendable {
         var indexing = false
         var caughtUpWaiters: [CheckedContinuation<Void, Never>] = []
         var stats = Stats()
-        /// Set when a step fails; the indexer then stops (searches still find everything, by scanning).
-        var failure: String?
+        /// After a failed step, how many calls must wait before the next try: another step's worth, so that a
+        /// lasting failure (a full disk) is tried and logged once a step, not in a loop. Searches find every
+        /// call meanwhile, by scanning.
+        var retryAt = 0
+
+        /// Calls that must wait before the next step.
+        func threshold(step: Int) -> Int { max(step, retryAt) }
     }
 
     let path: String
@@ -100,7 +107,7 @@ final class CallLogIndexer: Sendable {
         let due = state.withLock { state in
             state.unindexed += count
             // Marked at once, so that a wait for the index to catch up includes this step.
-            guard state.unindexed >= step, !state.indexing else { return false }
+            guard state.unindexed >= state.threshold(step: step), !state.indexing else { return false }
             state.indexing = true
             return true
         }
@@ -135,7 +142,7 @@ final class CallLogIndexer: Sendable {
     func caughtUp() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let now = state.withLock { state in
-                let done = state.stopping || state.failure != nil || (!state.indexing && state.unindexed < step)
+                let done = state.stopping || (!state.indexing && state.unindexed < state.threshold(step: step))
                 if !done { state.caughtUpWaiters.append(continuation) }
                 return done
             }
@@ -159,7 +166,7 @@ final class CallLogIndexer: Sendable {
             while true {
                 let next = state.withLock { state -> Next in
                     if state.stopping { return .stop }
-                    state.indexing = state.unindexed >= step
+                    state.indexing = state.unindexed >= state.threshold(step: step)
                     if state.indexing { return .index }
                     defer { state.caughtUpWaiters = [] }
                     return .wait(state.caughtUpWaiters)
@@ -174,10 +181,13 @@ final class CallLogIndexer: Sendable {
                     do {
                         _ = try indexStep()
                     } catch {
-                        state.withLock { $0.failure = "\(error)" }
-                        logger.error("the call log's per-extension index stopped; searches of one extension scan the log",
-                                     metadata: ["error": "\(error)"])
-                        break running
+                        let waiting = state.withLock { state in
+                            state.stats.failures += 1
+                            state.retryAt = state.unindexed + step
+                            return state.unindexed
+                        }
+                        logger.error("the call log's per-extension index could not be extended; it is tried again after another step's worth of calls, and searches of one extension scan the calls it lacks meanwhile",
+                                     metadata: ["error": "\(error)", "waiting": "\(waiting)"])
                     }
                 }
             }
@@ -200,6 +210,7 @@ final class CallLogIndexer: Sendable {
         state.withLock { state in
             // Nothing found after the watermark: whatever the count said, nothing waits.
             state.unindexed = added == 0 ? 0 : max(0, state.unindexed - added)
+            state.retryAt = 0
             if added > 0 {
                 state.stats.steps += 1
                 state.stats.calls += Int64(added)

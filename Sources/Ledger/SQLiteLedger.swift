@@ -123,10 +123,10 @@ public final class SQLiteLedger: LedgerStore {
         }
     }
 
-    /// The per-extension index's figures: steps taken, calls added, total time.
-    public var callIndexStats: (steps: Int64, calls: Int64, micros: Int64) {
+    /// The per-extension index's figures: steps taken, calls added, total time, steps that failed.
+    public var callIndexStats: (steps: Int64, calls: Int64, micros: Int64, failures: Int64) {
         let stats = indexer.stats
-        return (stats.steps, stats.calls, stats.micros)
+        return (stats.steps, stats.calls, stats.micros, stats.failures)
     }
 
     /// The nice value of the thread that committed the last batch; nil before the first.

@@ -186,6 +186,42 @@ struct CallLogIndexTests {
         try await open(adding: 3..<4, total: 4)
     }
 
+    @Test("a step that fails is tried again after another step's worth of calls, and then takes them all")
+    func failedStepRetried() async throws {
+        let directory = try TemporaryDirectory("call-index")
+        defer { directory.remove() }
+        let path = directory.file("tollgate.sqlite")
+        let ledger = try SQLiteLedger(path: path, callIndexStep: 5)
+        let writer = Task { await ledger.run() }
+        try await ledger.waitCommitted(ledger.append(
+            .extensionSaved(ExtensionAccount(number: "8100", billingEnabled: true)), checkpoint: nil))
+        var next = 0
+        func log(_ count: Int) async throws {
+            for _ in 0..<count {
+                let call = LoggedCall(ext: 0, at: Int64(next), answered: false, flush: false)
+                try await ledger.waitCommitted(ledger.append(.settled(Self.record(call, id: next), nil), checkpoint: nil))
+                next += 1
+            }
+            await ledger.callIndexCaughtUp()
+        }
+        try await log(5)
+        #expect(ledger.callIndexStats.steps == 1 && ledger.callIndexStats.failures == 0)
+        // Another connection takes the table away: the next step fails.
+        let other = try DatabaseQueue(path: CallLogIndex.path(ledgerPath: path))
+        try await other.write { db in try db.execute(sql: "DROP TABLE calls_by_extension") }
+        try await log(5)
+        #expect(ledger.callIndexStats.steps == 1 && ledger.callIndexStats.failures == 1)
+        try await other.write { db in try CallLogIndex.create(db) }
+        // Not tried again before another step's worth is waiting: four more calls, nine in all.
+        try await log(4)
+        #expect(ledger.callIndexStats.steps == 1 && ledger.callIndexStats.failures == 1)
+        try await log(1)
+        #expect(ledger.callIndexStats.steps == 2 && ledger.callIndexStats.calls == 15)
+        #expect(try await ledger.callCount(HistoryQuery(extensionNumber: "8100")) == 10)
+        try await ledger.close()
+        await writer.value
+    }
+
     @Test("verify reports a call missing from the index and an index row with no call")
     func verifyChecksTheIndex() async throws {
         let directory = try TemporaryDirectory("call-index")
