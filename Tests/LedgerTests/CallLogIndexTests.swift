@@ -8,6 +8,50 @@ import Synchronization
 import TestSupport
 import Testing
 
+/// A ledger at `path` with the given index step, its writer running and the tests' extensions saved.
+struct IndexedLedger {
+    let ledger: SQLiteLedger
+    let writer: Task<Void, Never>
+
+    init(_ path: String, step: Int) async throws {
+        let ledger = try SQLiteLedger(path: path, callIndexStep: step)
+        self.ledger = ledger
+        writer = Task { await ledger.run() }
+        var last: UInt64 = 0
+        for number in CallLogIndexTests.numbers {
+            last = ledger.append(.extensionSaved(ExtensionAccount(number: number, billingEnabled: true)), checkpoint: nil)
+        }
+        try await ledger.waitCommitted(last)
+    }
+
+    /// Queues call `id` (`c` + id), and returns its journal sequence.
+    @discardableResult
+    func append(_ call: CallLogIndexTests.LoggedCall, id: Int) -> UInt64 {
+        ledger.append(.settled(CallLogIndexTests.record(call, id: id), nil), checkpoint: nil)
+    }
+
+    /// Logs calls `ids` of the first extension, each authorized at its id plus `offset`, one commit each.
+    func log(_ ids: Range<Int>, at offset: Int64 = 0) async throws {
+        for id in ids {
+            try await ledger.waitCommitted(append(.init(ext: 0, at: Int64(id) + offset, answered: false, flush: false), id: id))
+        }
+    }
+
+    /// Rows in the index and its watermark, once the indexer has caught up.
+    func indexed() async throws -> (rows: Int, through: Int64) {
+        await ledger.callIndexCaughtUp()
+        return try await ledger.pool.read { db in
+            (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM call_index.calls_by_extension") ?? -1,
+             try Int64.fetchOne(db, sql: "SELECT indexed_through FROM call_index.state") ?? -1)
+        }
+    }
+
+    func close() async throws {
+        try await ledger.close()
+        await writer.value
+    }
+}
+
 @Suite("Ledger: the call log's per-extension index, extended in steps behind the log")
 struct CallLogIndexTests {
     static let numbers = ["8100", "8101", "8102", "8103"]
@@ -49,14 +93,11 @@ struct CallLogIndexTests {
         await propertyCheck(count: 60, input: Self.input) { calls, step, searches in
             let directory = try TemporaryDirectory("call-index")
             defer { directory.remove() }
-            let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), callIndexStep: step)
-            let writer = Task { await ledger.run() }
+            let h = try await IndexedLedger(directory.file("tollgate.sqlite"), step: step)
+            let ledger = h.ledger
             var last: UInt64 = 0
-            for number in Self.numbers {
-                last = ledger.append(.extensionSaved(ExtensionAccount(number: number, billingEnabled: true)), checkpoint: nil)
-            }
             for (sequence, call) in calls.enumerated() {
-                last = ledger.append(.settled(Self.record(call, id: sequence), nil), checkpoint: nil)
+                last = h.append(call, id: sequence)
                 if call.flush {
                     try await ledger.waitCommitted(last)
                     // Sometimes all of it indexed at once, whatever the step: the searches below must not care.
@@ -84,8 +125,7 @@ struct CallLogIndexTests {
                 #expect(answered.withLock { $0 } == expectedAnswered, "\(search)")
             }
             #expect(try await ledger.verify() == [])
-            try await ledger.close()
-            await writer.value
+            try await h.close()
         }
     }
 
@@ -93,50 +133,24 @@ struct CallLogIndexTests {
     func extendsInSteps() async throws {
         let directory = try TemporaryDirectory("call-index")
         defer { directory.remove() }
-        let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), callIndexStep: 10)
-        let writer = Task { await ledger.run() }
-        try await ledger.waitCommitted(ledger.append(
-            .extensionSaved(ExtensionAccount(number: "8100", billingEnabled: true)), checkpoint: nil))
-        func log(_ range: Range<Int>) async throws {
-            for id in range {
-                let call = LoggedCall(ext: 0, at: Int64(id), answered: false, flush: false)
-                try await ledger.waitCommitted(ledger.append(.settled(Self.record(call, id: id), nil), checkpoint: nil))
-            }
-        }
-        func indexed() async throws -> (rows: Int, through: Int64) {
-            await ledger.callIndexCaughtUp()
-            return try await ledger.pool.read { db in
-                (try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM call_index.calls_by_extension") ?? -1,
-                 try Int64.fetchOne(db, sql: "SELECT indexed_through FROM call_index.state") ?? -1)
-            }
-        }
-        try await log(0..<9)
-        #expect(try await indexed() == (0, 0))
-        #expect(ledger.callIndexStats.steps == 0)
-        try await log(9..<10)
-        #expect(try await indexed() == (10, 10))
-        #expect(ledger.callIndexStats.steps == 1 && ledger.callIndexStats.calls == 10)
-        try await log(10..<19)
-        #expect(try await indexed() == (10, 10))
-        #expect(try await ledger.calls(HistoryQuery(extensionNumber: "8100", limit: 100)).count == 19)
-        try await ledger.close()
-        await writer.value
+        let h = try await IndexedLedger(directory.file("tollgate.sqlite"), step: 10)
+        try await h.log(0..<9)
+        #expect(try await h.indexed() == (0, 0))
+        #expect(h.ledger.callIndexStats.steps == 0)
+        try await h.log(9..<10)
+        #expect(try await h.indexed() == (10, 10))
+        #expect(h.ledger.callIndexStats.steps == 1 && h.ledger.callIndexStats.calls == 10)
+        try await h.log(10..<19)
+        #expect(try await h.indexed() == (10, 10))
+        #expect(try await h.ledger.calls(HistoryQuery(extensionNumber: "8100", limit: 100)).count == 19)
+        try await h.close()
 
         // Reopened with a larger step, the indexer counts the nine waiting calls and goes on from them.
-        let reopened = try SQLiteLedger(path: directory.file("tollgate.sqlite"), callIndexStep: 12)
-        let second = Task { await reopened.run() }
-        for id in 19..<22 {
-            let call = LoggedCall(ext: 0, at: Int64(id), answered: false, flush: false)
-            try await reopened.waitCommitted(reopened.append(.settled(Self.record(call, id: id), nil), checkpoint: nil))
-        }
-        await reopened.callIndexCaughtUp()
-        let rows = try await reopened.pool.read { db in
-            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM call_index.calls_by_extension")
-        }
-        #expect(rows == 22)
-        #expect(try await reopened.verify() == [])
+        let reopened = try await IndexedLedger(directory.file("tollgate.sqlite"), step: 12)
+        try await reopened.log(19..<22)
+        #expect(try await reopened.indexed() == (22, 22))
+        #expect(try await reopened.ledger.verify() == [])
         try await reopened.close()
-        await second.value
     }
 
     @Test("an index built from another ledger, or from a log that has since lost calls, is rebuilt")
@@ -146,20 +160,12 @@ struct CallLogIndexTests {
         let path = directory.file("tollgate.sqlite")
         let index = CallLogIndex.path(ledgerPath: path)
         func open(adding calls: Range<Int>, at offset: Int64 = 0, total: Int) async throws {
-            let ledger = try SQLiteLedger(path: path, callIndexStep: 1)
-            let writer = Task { await ledger.run() }
-            var last = ledger.append(.extensionSaved(ExtensionAccount(number: "8100", billingEnabled: true)), checkpoint: nil)
-            for id in calls {
-                let call = LoggedCall(ext: 0, at: Int64(id) + offset, answered: true, flush: false)
-                last = ledger.append(.settled(Self.record(call, id: id), nil), checkpoint: nil)
-            }
-            try await ledger.waitCommitted(last)
-            await ledger.callIndexCaughtUp()
-            #expect(try await ledger.verify() == [])
-            #expect(try await ledger.callCount(HistoryQuery(extensionNumber: "8100")) == total)
-            #expect(ledger.callIndexStats.calls > 0)
-            try await ledger.close()
-            await writer.value
+            let h = try await IndexedLedger(path, step: 1)
+            try await h.log(calls, at: offset)
+            #expect(try await h.indexed() == (total, Int64(total)))
+            #expect(try await h.ledger.verify() == [])
+            #expect(try await h.ledger.callCount(HistoryQuery(extensionNumber: "8100")) == total)
+            try await h.close()
         }
         func move(_ from: String, to: String) throws {
             for suffix in ["", "-wal", "-shm"] {
@@ -191,17 +197,12 @@ struct CallLogIndexTests {
         let directory = try TemporaryDirectory("call-index")
         defer { directory.remove() }
         let path = directory.file("tollgate.sqlite")
-        let ledger = try SQLiteLedger(path: path, callIndexStep: 5)
-        let writer = Task { await ledger.run() }
-        try await ledger.waitCommitted(ledger.append(
-            .extensionSaved(ExtensionAccount(number: "8100", billingEnabled: true)), checkpoint: nil))
+        let h = try await IndexedLedger(path, step: 5)
+        let ledger = h.ledger
         var next = 0
         func log(_ count: Int) async throws {
-            for _ in 0..<count {
-                let call = LoggedCall(ext: 0, at: Int64(next), answered: false, flush: false)
-                try await ledger.waitCommitted(ledger.append(.settled(Self.record(call, id: next), nil), checkpoint: nil))
-                next += 1
-            }
+            try await h.log(next..<next + count)
+            next += count
             await ledger.callIndexCaughtUp()
         }
         try await log(5)
@@ -218,22 +219,16 @@ struct CallLogIndexTests {
         try await log(1)
         #expect(ledger.callIndexStats.steps == 2 && ledger.callIndexStats.calls == 15)
         #expect(try await ledger.callCount(HistoryQuery(extensionNumber: "8100")) == 10)
-        try await ledger.close()
-        await writer.value
+        try await h.close()
     }
 
     @Test("verify reports a call missing from the index and an index row with no call")
     func verifyChecksTheIndex() async throws {
         let directory = try TemporaryDirectory("call-index")
         defer { directory.remove() }
-        let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), callIndexStep: 1)
-        let writer = Task { await ledger.run() }
-        var last = ledger.append(.extensionSaved(ExtensionAccount(number: "8100", billingEnabled: true)), checkpoint: nil)
-        for id in 0..<3 {
-            last = ledger.append(.settled(Self.record(LoggedCall(ext: 0, at: Int64(id), answered: true, flush: false),
-                                                      id: id), nil), checkpoint: nil)
-        }
-        try await ledger.waitCommitted(last)
+        let h = try await IndexedLedger(directory.file("tollgate.sqlite"), step: 1)
+        let ledger = h.ledger
+        try await h.log(0..<3)
         await ledger.callIndexCaughtUp()
         #expect(try await ledger.verify() == [])
         try await DatabaseQueue(path: CallLogIndex.path(ledgerPath: directory.file("tollgate.sqlite"))).write { db in
@@ -244,8 +239,7 @@ struct CallLogIndexTests {
         #expect(problems.count == 2)
         #expect(problems.contains { $0.contains("call 2") && $0.contains("not in the per-extension index") })
         #expect(problems.contains { $0.contains("call 2") && $0.contains("no such call") })
-        try await ledger.close()
-        await writer.value
+        try await h.close()
     }
 
     @Test("searches read the index backwards and the rest of the log by rowid, never the whole log")
