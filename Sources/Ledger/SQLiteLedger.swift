@@ -30,7 +30,7 @@ public final class SQLiteLedger: LedgerStore {
         let priority = CommitPriority(steps: commitNiceSteps)
         // Below the commits, which settlements wait for; nothing waits for the index.
         let indexer = try CallLogIndexer(ledgerPath: path, step: min(max(1, callIndexStep), 1 << 40),
-                                         priority: CommitPriority(steps: commitNiceSteps + 5), logger: logger)
+                                         priority: CommitPriority(steps: min(commitNiceSteps, 19) + 5), logger: logger)
         self.indexer = indexer
         var configuration = Configuration()
         configuration.foreignKeysEnabled = true
