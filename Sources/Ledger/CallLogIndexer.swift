@@ -10,7 +10,7 @@ import Synchronization
 /// disk, or another process indexing the same file at that moment) is tried again after another step's worth.
 final class CallLogIndexer: Sendable {
     /// Figures for metrics and tests.
-    struct Stats: Sendable, Equatable {
+    struct Stats: Sendable {
         var steps: Int64 = 0
         var failures: Int64 = 0
         var calls: Int64 = 0
@@ -53,12 +53,19 @@ final class CallLogIndexer: Sendable {
         self.logger = logger
         do {
             database = try Self.open(path: path)
-        } catch {
-            // Derived data: whatever is wrong with the file, a new one is built from the log.
+        } catch where Self.isUnusable(error) {
+            // Derived data: a damaged file is replaced by one built from the log. Any other failure (a lock held
+            // too long by another process) is reported: that file may be in use.
             logger.warning("rebuilding the call log's per-extension index", metadata: ["error": "\(error)"])
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             database = try Self.open(path: path)
         }
+    }
+
+    /// Whether `error` says the file itself is damaged or not a database (or cannot take a write-ahead log).
+    private static func isUnusable(_ error: any Error) -> Bool {
+        if let error = error as? DatabaseError { return [.SQLITE_CORRUPT, .SQLITE_NOTADB].contains(error.resultCode) }
+        return error is LedgerError
     }
 
     private static func open(path: String) throws -> DatabaseQueue {

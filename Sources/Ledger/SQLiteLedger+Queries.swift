@@ -24,9 +24,7 @@ public struct HistoryQuery: Sendable, Hashable {
         self.offset = max(offset, 0)
     }
 
-    /// The `WHERE` clause and its arguments; `byExtension: false` leaves the extension out (the rows searched
-    /// are that extension's already).
-    func filter(timeColumn: String, byExtension: Bool = true) -> (sql: String, arguments: StatementArguments) {
+    func filter(timeColumn: String) -> (sql: String, arguments: StatementArguments) {
         var clauses: [String] = []
         var arguments: StatementArguments = []
         if let from {
@@ -42,7 +40,7 @@ public struct HistoryQuery: Sendable, Hashable {
             clauses.append("(extension_number LIKE ? ESCAPE '\\' OR user_name LIKE ? ESCAPE '\\')")
             arguments += [pattern, pattern]
         }
-        if let extensionNumber, byExtension {
+        if let extensionNumber {
             clauses.append("extension_number = ?")
             arguments += [extensionNumber]
         }
@@ -56,7 +54,10 @@ public struct HistoryQuery: Sendable, Hashable {
             let (filter, arguments) = filter(timeColumn: "authorized_at")
             return ("calls", filter, arguments)
         }
-        let (filter, arguments) = filter(timeColumn: "authorized_at", byExtension: false)
+        // The rows searched are that extension's already.
+        var rest = self
+        rest.extensionNumber = nil
+        let (filter, arguments) = rest.filter(timeColumn: "authorized_at")
         return (CallLogIndex.extensionSource + " AS calls", filter, [extensionNumber, extensionNumber] + arguments)
     }
 }
