@@ -73,8 +73,9 @@ public struct AccountBook: Sendable {
         let call = CallCharging(
             callID: request.callID, extensionNumber: account.number, dialled: request.dialled,
             rate: rate.map(RateSnapshot.init), unbilledReason: unbilled, authorizedAt: request.at)
+        // No revision: a new call waits for its extension's next checkpoint, at the latest once it has rung
+        // for ``CallCharging/ringingStoreDelayMillis`` (`advance` then asks for one).
         calls.append(call)
-        revision &+= 1
         guard rate != nil else { return decision }
         return .allowed(rate: rate, unbilled: nil, grantMillis: grantMillis(for: call, at: request.at, policy: policy))
     }
@@ -126,9 +127,17 @@ public struct AccountBook: Sendable {
     public mutating func advance(to now: Int64, policy: BillingPolicy) -> [BillingEvent] {
         var events: [BillingEvent] = []
         advancedTo = max(advancedTo, now)
+        if ringingStoreFallsDue(by: now) { revision &+= 1 }
         chargeDue(upTo: now, events: &events)
         refreshGrantsAndWarnings(at: now, policy: policy, events: &events)
         return events
+    }
+
+    /// Whether a call ringing unstored has rung long enough to be stored (``CallCharging/ringingStoreDelayMillis``).
+    private func ringingStoreFallsDue(by now: Int64) -> Bool {
+        calls.withElements { calls, count in
+            (0..<count).contains { calls[$0].ringingStoreDue.map { $0 <= now } ?? false }
+        }
     }
 
     /// Pays due charges in DESIGN §5 order: due instant, then answer time, then call id.
@@ -226,7 +235,11 @@ public struct AccountBook: Sendable {
         var firstCharge = Int64.max
         // Through a pointer (see `withElements`).
         calls.withElements { calls, count in
-            for index in 0..<count where calls[index].isCharging {
+            for index in 0..<count {
+                guard calls[index].isCharging else {
+                    consider(calls[index].ringingStoreDue)
+                    continue
+                }
                 charging = true
                 if let at = calls[index].nextChargeAt, at > advancedTo { firstCharge = min(firstCharge, at) }
                 if let cutoff = calls[index].projectedCutoff {
@@ -345,13 +358,13 @@ public struct AccountBook: Sendable {
         return advance(to: now, policy: policy)
     }
 
-    /// The live calls changed since this last ran (``CallCharging/changedSinceCheckpoint``), in order; every
-    /// call is then marked checkpointed. Run when the extension is checkpointed: the ledger keeps the other
-    /// calls' rows as they are.
-    public mutating func takeChangedCalls() -> [CallCharging] {
+    /// The live calls changed since this last ran (``CallCharging/changedSinceCheckpoint``), in order, except
+    /// new calls still within their ringing delay; these are then marked checkpointed. Run when the extension
+    /// is checkpointed at `now`: the ledger keeps the other calls' rows as they are.
+    public mutating func takeChangedCalls(at now: Int64) -> [CallCharging] {
         calls.withMutableElements { calls, count in
             var changed: [CallCharging] = []
-            for index in 0..<count where calls[index].changedSinceCheckpoint {
+            for index in 0..<count where calls[index].mustBeStored(at: now) {
                 changed.append(calls[index])
                 calls[index].markCheckpointed()
             }

@@ -126,6 +126,29 @@ public struct CallCharging: Sendable, Hashable {
     public var isBilled: Bool { rate != nil }
     public var isAnswered: Bool { answeredAt != nil }
 
+    /// How long a new call may ring before a checkpoint must store it. Most unanswered calls end sooner (busy,
+    /// no answer, the caller giving up), and their live-call row, written and deleted a few milliseconds later,
+    /// was most of the ledger's work for them. A call answered sooner is stored with its answer. A crash loses
+    /// only calls that started ringing less than this before it: no money moved for them, and the PBX's resync
+    /// learns they are unknown.
+    public static let ringingStoreDelayMillis: Int64 = 1_000
+
+    /// When this call, ringing and never stored, must be stored; nil when it needs no delay (answered, already
+    /// stored, or restored after a restart).
+    var ringingStoreDue: Int64? {
+        guard changedSinceCheckpoint, phaseCode == .authorized, suspendedAtRaw == .min, billingStoppedAtRaw == .min
+        else { return nil }
+        return authorizedAt &+ Self.ringingStoreDelayMillis
+    }
+
+    /// Whether a checkpoint taken at `now` must carry this call: it changed, and it is not a new call still
+    /// within its ringing delay (``ringingStoreDelayMillis``).
+    func mustBeStored(at now: Int64) -> Bool {
+        guard changedSinceCheckpoint else { return false }
+        guard let due = ringingStoreDue else { return true }
+        return now >= due
+    }
+
     /// The boundary at which the call was cut, if it was.
     public var cutAt: Int64? { phaseCode == .cut ? cutAtRaw : nil }
 

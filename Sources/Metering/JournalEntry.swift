@@ -169,7 +169,7 @@ public struct AccountCheckpoint: Sendable, Hashable {
         balance = book.account.balance
         totalRecharges = book.account.totalRecharges
         self.balanceChanged = balanceChanged
-        calls = book.takeChangedCalls().map(LiveCallCheckpoint.init)
+        calls = book.takeChangedCalls(at: at).map(LiveCallCheckpoint.init)
         self.at = at
     }
 

@@ -23,6 +23,30 @@ struct MeteringRulesTests {
         #expect(s.balance == money("0.01"))
     }
 
+    @Test("a ringing call is no change to store until its delay is over; answered, it is one at once")
+    func ringingStoreDelay() throws {
+        let delay = CallCharging.ringingStoreDelayMillis
+        var s = Scenario(account(balance: "1.00"))
+        let before = s.book.revision
+        s.authorize("A")
+        s.authorize("B", at: t0 + 300)
+        #expect(s.book.revision == before)
+        // The extension wakes when the first ringing call is due, and not before.
+        #expect(s.book.nextWakeup(policy: s.policy) == t0 + delay)
+        #expect(s.book.takeChangedCalls(at: t0 + delay - 1).isEmpty)
+        s.advance(to: t0 + delay - 1)
+        #expect(s.book.revision == before)
+        s.advance(to: t0 + delay)
+        #expect(s.book.revision != before)
+        #expect(s.book.takeChangedCalls(at: t0 + delay).map(\.callID) == ["A"])
+        #expect(s.book.nextWakeup(policy: s.policy) == t0 + 300 + delay)
+        // Answered, B is a change at once, its delay notwithstanding.
+        let answered = s.book.revision
+        try s.answer("B", at: t0 + delay + 1)
+        #expect(s.book.revision != answered)
+        #expect(s.book.takeChangedCalls(at: t0 + delay + 1).map(\.callID) == ["B"])
+    }
+
     @Test("a call ending exactly on a boundary does not pay the unit starting there")
     func endOnBoundary() throws {
         var s = Scenario(account(balance: "1"))

@@ -20,8 +20,9 @@ struct LiveRowTests {
         defer { h.directory.remove() }
         try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
 
-        // Written, then settled.
+        // Written (once it has rung long enough), then settled.
         _ = try await h.engine.authorize(callID: "a", extensionNumber: "8001", dialled: "0100")
+        await h.advance(ms: CallCharging.ringingStoreDelayMillis)
         try await h.ledger.flush()
         #expect(try await liveRows(h) == ["a"])
         _ = try await h.engine.ended(callID: "a", billableMillis: 0, cause: "NO_ANSWER")
@@ -44,6 +45,44 @@ struct LiveRowTests {
         _ = try await restarted.engine.ended(callID: "c", billableMillis: 2_000, cause: "NORMAL_CLEARING")
         try await restarted.ledger.flush()
         #expect(try await liveRows(restarted) == [])
+        try await restarted.close()
+        #expect(try await restarted.ledger.verify() == [])
+    }
+
+    @Test("a ringing call gets its row once it has rung for the delay, with no other change on its extension; an answered one at once")
+    func ringingCallStoredAfterDelay() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billed("8001", balance: "1.00")
+        try await h.billed("8002", balance: "1.00")
+        try await h.perSecond("0.01", extensions: ["8001", "8002"])
+        let delay = CallCharging.ringingStoreDelayMillis
+
+        // Ringing, and a sibling ends meanwhile: the sibling's settlement does not carry the young call.
+        _ = try await h.engine.authorize(callID: "r", extensionNumber: "8001", dialled: "0100")
+        _ = try await h.engine.authorize(callID: "s", extensionNumber: "8001", dialled: "0100")
+        await h.advance(ms: delay - 1)
+        _ = try await h.engine.ended(callID: "s", billableMillis: 0, cause: "NO_ANSWER")
+        try await h.ledger.flush()
+        #expect(try await liveRows(h) == [])
+        // Its delay is over: the extension's own wake-up stores it, nothing else happening.
+        await h.advance(ms: 1)
+        try await h.ledger.flush()
+        #expect(try await liveRows(h) == ["r"])
+
+        // Answered within the delay: stored with its answer.
+        _ = try await h.engine.authorize(callID: "a", extensionNumber: "8002", dialled: "0100")
+        try await h.engine.answered(callID: "a")
+        try await h.ledger.flush()
+        #expect(try await liveRows(h) == ["a", "r"])
+
+        // After a restart both come back; a call that rang for less than the delay does not.
+        _ = try await h.engine.authorize(callID: "y", extensionNumber: "8002", dialled: "0100")
+        let copy = try await h.crashAfterFlush()
+        defer { copy.remove() }
+        let restarted = try await LedgerHarness(directory: copy, origin: t0 + delay)
+        #expect(Set(await restarted.engine.liveCalls().map(\.callID)) == ["a", "r"])
+        _ = try await restarted.engine.settleUnclaimed()
         try await restarted.close()
         #expect(try await restarted.ledger.verify() == [])
     }

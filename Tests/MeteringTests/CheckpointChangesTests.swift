@@ -50,15 +50,15 @@ struct CheckpointChangesTests {
         journal.checkpoints.map { ($0.calls.map(\.callID), $0.balanceChanged) }
     }
 
-    @Test("a new call is stored alone; the balance row only when money moved; paid charges ride the next one")
+    @Test("a new call waits for the next change or its ringing delay; the balance row only when money moved; paid charges ride the next one")
     func changedCallsOnly() async throws {
         try await engine.setUpBilled("8001", balance: money("0.50"), credit: .zero)
         try await engine.saveRate(perSecond("0.01", exts: ["8001"]))
         journal.clear()
 
+        // Ringing is no change of its own (``CallCharging/ringingStoreDelayMillis``).
         _ = try await engine.authorize(callID: "A", extensionNumber: "8001", dialled: "0123")
-        #expect(taken().map(\.0) == [["A"]])
-        #expect(taken().map(\.1) == [false])
+        #expect(taken().isEmpty)
 
         journal.clear()
         try await engine.answered(callID: "A")
@@ -70,12 +70,17 @@ struct CheckpointChangesTests {
         // Still far from a cutoff, the charges are paid without a checkpoint…
         for _ in 0..<3 { await advance(ms: 1_000) }
         #expect(taken().isEmpty)
-        // …and the next change carries the call that paid them, and the balance.
+        // …a new call is no change either…
         _ = try await engine.authorize(callID: "B", extensionNumber: "8001", dialled: "0123")
+        #expect(taken().isEmpty)
+        // …until it has rung for the delay: that checkpoint carries it, the call that paid, and the balance.
+        await advance(ms: CallCharging.ringingStoreDelayMillis - 1)
+        #expect(taken().isEmpty)
+        await advance(ms: 1)
         #expect(taken().map(\.0) == [["A", "B"]])
         #expect(taken().map(\.1) == [true])
         let a = try #require(journal.checkpoints.last?.calls.first)
-        #expect(a.chargesMade == 4 && a.charged == money("0.04"))
+        #expect(a.chargesMade == 5 && a.charged == money("0.05"))
 
         journal.clear()
         // An unanswered call ends at no cost: no call and no balance to rewrite, only its row to delete.
