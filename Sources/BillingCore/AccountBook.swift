@@ -33,6 +33,12 @@ public struct AccountBook: Sendable {
 
     private func index(of id: String) -> Int? { calls.firstIndex { $0.callID == id } }
 
+    /// Whether the live call `id` was ever carried by a checkpoint (``CallCharging/stored``); nil when there is
+    /// no such call.
+    public func isStored(_ id: String) -> Bool? {
+        calls.withElements { calls, count in (0..<count).first { calls[$0].callID == id }.map { calls[$0].stored } }
+    }
+
     /// The balance plus what live calls have taken so far: what the ledger's postings add up to.
     public var ledgerBalance: Money {
         Money(micros: calls.reduce(account.balance.micros) { $0 &+ $1.charged.micros })

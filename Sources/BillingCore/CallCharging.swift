@@ -25,6 +25,8 @@ public struct CallCharging: Sendable, Hashable {
     /// Whether anything a checkpoint stores (answer, charges, cut, billing stop, suspension) changed since
     /// the extension's last checkpoint: the ledger rewrites only the calls that did (a new call has).
     public private(set) var changedSinceCheckpoint = true
+    /// Whether a checkpoint ever carried the call, so that it may have a live-call row (a restored call has one).
+    public private(set) var stored = false
     public let authorizedAt: Int64
     /// Charges paid so far (charge 0 is the answer charge).
     public private(set) var chargesMade: Int64
@@ -117,6 +119,7 @@ public struct CallCharging: Sendable, Hashable {
         }
         self.billingStoppedAtRaw = billingStoppedAt ?? .min
         self.suspendedAtRaw = suspendedAt ?? .min
+        self.stored = true
         updateNextCharge()
     }
 
@@ -136,8 +139,7 @@ public struct CallCharging: Sendable, Hashable {
     /// When this call, ringing and never stored, must be stored; nil when it needs no delay (answered, already
     /// stored, or restored after a restart).
     var ringingStoreDue: Int64? {
-        guard changedSinceCheckpoint, phaseCode == .authorized, suspendedAtRaw == .min, billingStoppedAtRaw == .min
-        else { return nil }
+        guard !stored, phaseCode == .authorized, suspendedAtRaw == .min, billingStoppedAtRaw == .min else { return nil }
         return authorizedAt &+ Self.ringingStoreDelayMillis
     }
 
@@ -210,7 +212,10 @@ public struct CallCharging: Sendable, Hashable {
     }
 
     /// The call is in a checkpoint as it is now.
-    mutating func markCheckpointed() { changedSinceCheckpoint = false }
+    mutating func markCheckpointed() {
+        changedSinceCheckpoint = false
+        stored = true
+    }
 
     mutating func markSettled() {
         phaseCode = .settled

@@ -79,6 +79,7 @@ public actor ExtensionActor {
     {
         let now = context.nowMillis()
         let policy = context.policyBox.policy
+        let stored = Self.isStored(callID, in: &book) ?? true
         let outcome = try book.end(callID: callID, reportedMillis: reportedMillis, cause: cause, at: now,
                                    policy: policy, result: result)
         guard case .settled(let record, let events) = outcome else { return (outcome, nil) }
@@ -90,7 +91,11 @@ public actor ExtensionActor {
                 ledgerBalanceBefore: Money(micros: after.micros + record.cost.micros), ledgerBalanceAfter: after,
                 at: now, callID: record.callID)
         }
-        let sequence = context.journal.append(.settled(record, posting), checkpoint: checkpoint(at: now))
+        // A call no checkpoint ever carried (most unanswered calls) has no live row, and no pending checkpoint
+        // to be taken out of: its settlement needs a checkpoint only when something else changed.
+        let checkpoint = checkpoint(at: now)
+        let needed = stored || checkpoint.balanceChanged || !checkpoint.calls.isEmpty
+        let sequence = context.journal.append(.settled(record, posting), checkpoint: needed ? checkpoint : nil)
         if !events.isEmpty { context.emit(events) }
         reschedule(policy: policy)
         return (outcome, sequence)
@@ -204,6 +209,8 @@ public actor ExtensionActor {
     private static func nextWakeup(of book: inout AccountBook, policy: BillingPolicy) -> Int64? {
         book.nextWakeup(policy: policy)
     }
+
+    private static func isStored(_ callID: String, in book: inout AccountBook) -> Bool? { book.isStored(callID) }
 
     private var ledgerBalance: Money { Self.ledgerBalance(of: &book) }
 

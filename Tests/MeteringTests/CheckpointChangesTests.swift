@@ -89,6 +89,33 @@ struct CheckpointChangesTests {
         #expect(taken().map(\.1) == [false])
     }
 
+    @Test("a call ended while ringing within its delay, never stored, queues its record and no checkpoint; a sibling's change still rides along")
+    func unstoredEndNeedsNoCheckpoint() async throws {
+        try await engine.setUpBilled("8001", balance: money("0.50"), credit: .zero)
+        try await engine.saveRate(perSecond("0.01", exts: ["8001"]))
+        journal.clear()
+
+        _ = try await engine.authorize(callID: "C", extensionNumber: "8001", dialled: "0123")
+        _ = try await engine.ended(callID: "C", billableMillis: 0, cause: "NO_ANSWER")
+        #expect(journal.checkpoints.isEmpty)
+        #expect(journal.memory.settlements.map(\.callID) == ["C"])
+
+        // Another call of the extension changed meanwhile (answered and paid): the settlement carries it.
+        _ = try await engine.authorize(callID: "D", extensionNumber: "8001", dialled: "0123")
+        _ = try await engine.authorize(callID: "E", extensionNumber: "8001", dialled: "0123")
+        try await engine.answered(callID: "D")
+        journal.clear()
+        await advance(ms: 500)
+        _ = try await engine.ended(callID: "E", billableMillis: 0, cause: "NO_ANSWER")
+        #expect(taken().map(\.0) == [])
+        // The balance moved with D's answer charge, checkpointed then; a later charge makes the settlement carry D.
+        await advance(ms: 600)
+        _ = try await engine.authorize(callID: "F", extensionNumber: "8001", dialled: "0123")
+        _ = try await engine.ended(callID: "F", billableMillis: 0, cause: "NO_ANSWER")
+        #expect(taken().map(\.0) == [["D"]])
+        #expect(taken().map(\.1) == [true])
+    }
+
     @Test("a pending checkpoint replaced by a later one keeps its changes, except the call that ended")
     func absorb() throws {
         let tariff = try Tariff(rate: money("0.01"), unit: 1)
