@@ -12,6 +12,8 @@ final class EngineContext: Sendable {
     private let events: EventQueue
     private let settings: Mutex<Settings>
     let schedule: @Sendable (ExtensionActor, Int64) -> Void
+    /// Moves an actor's pending wake-up to a later instant; false when it was already taken to run.
+    let move: @Sendable (ExtensionActor, _ from: Int64, _ to: Int64) -> Bool
     let stats = EngineStats()
 
     struct Settings {
@@ -34,13 +36,15 @@ final class EngineContext: Sendable {
     init(journal: any BillingJournal, logger: Logger, policy: BillingPolicy, rates: RateTable, timeZone: TimeZone,
          nowMillis: @escaping @Sendable () -> Int64, nowMicros: @escaping @Sendable () -> Int64,
          events: EventQueue,
-         schedule: @escaping @Sendable (ExtensionActor, Int64) -> Void) {
+         schedule: @escaping @Sendable (ExtensionActor, Int64) -> Void,
+         move: @escaping @Sendable (ExtensionActor, Int64, Int64) -> Bool) {
         self.journal = journal
         self.logger = logger
         self.nowMillis = nowMillis
         self.nowMicros = nowMicros
         self.events = events
         self.schedule = schedule
+        self.move = move
         self.settings = Mutex(Settings(policyBox: PolicyBox(policy), rates: rates, timeZone: timeZone))
     }
 

@@ -60,7 +60,9 @@ public actor ExtensionActor {
         let now = context.nowMillis()
         let policy = context.policyBox.policy
         let events = try book.answer(callID: callID, at: now, policy: policy)
-        afterChange(events: events, at: now, policy: policy)
+        reportMetering(at: now)
+        if !events.isEmpty { context.emit(events) }
+        reschedule(policy: policy, movingLater: true)
     }
 
     func end(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) async throws
@@ -196,9 +198,18 @@ public actor ExtensionActor {
 
     // The policy comes from the caller, read once per request from the context's boxed snapshot:
     // `context.policy` copies the whole struct (retaining its sets) out of the settings lock.
-    private func reschedule(policy: BillingPolicy) {
+    //
+    // With `movingLater`, a pending wake-up earlier than needed moves to the instant needed. An answer does
+    // this: the wake-up planned to store the call had it kept ringing (``CallCharging/ringingStoreDelayMillis``)
+    // would otherwise run for nothing, once per answered call, and at the heaviest moments (a storm of calls).
+    // Other changes leave it to run and plan again: moving takes the scheduler's lock, which every change of
+    // every extension would then take.
+    private func reschedule(policy: BillingPolicy, movingLater: Bool = false) {
         guard let next = Self.nextWakeup(of: &book, policy: policy) else { return }
-        if let pending = scheduledAt, pending <= next { return }
+        if let pending = scheduledAt, pending <= next {
+            if movingLater, pending < next, context.move(self, pending, next) { scheduledAt = next }
+            return
+        }
         scheduledAt = next
         context.schedule(self, next)
     }

@@ -33,7 +33,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             journal: journal, logger: logger, policy: policy, rates: rates, timeZone: timeZone,
             nowMillis: { [now = time.epochMicrosReader] in now() / 1000 }, nowMicros: time.epochMicrosReader,
             events: events,
-            schedule: { actor, at in scheduler.schedule(actor, at: at) })
+            schedule: { actor, at in scheduler.schedule(actor, at: at) },
+            move: { actor, from, to in scheduler.move(actor, from: from, to: to) })
     }
 
     /// Decision counts, cutoffs, authorize latency and cutoff lateness.

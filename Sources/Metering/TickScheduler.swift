@@ -41,6 +41,21 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
         waiter?.resume()
     }
 
+    /// Moves `target`'s wake-up at `from` to the later instant `to`, unless it was already taken to run (then
+    /// it runs, and its actor plans again). Returns whether it moved.
+    func move(_ target: ExtensionActor, from: Int64, to: Int64) -> Bool {
+        let (moved, waiter) = state.withLock { state -> (Bool, CheckedContinuation<Void, Never>?) in
+            guard state.wheel.remove(target, at: from) else { return (false, nil) }
+            state.wheel.insert(target, at: to)
+            // A loop sleeping until the instant just vacated plans again, as it does for an earlier one.
+            guard let planned = state.plannedWake, to < planned || planned == from else { return (true, nil) }
+            state.plannedWake = nil
+            return (true, state.takeWaiter())
+        }
+        waiter?.resume()
+        return moved
+    }
+
     /// Runs every wake-up due by now and returns when all of them have run.
     public func fireDue() async {
         let now = time.nowMillis()

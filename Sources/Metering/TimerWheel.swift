@@ -79,5 +79,22 @@ struct TimerWheel<Target> {
     }
 }
 
+extension TimerWheel where Target: AnyObject {
+    /// Takes out `target`'s entry at `at` if it still waits; false when there is none or it was taken as due.
+    mutating func remove(_ target: Target, at: Int64) -> Bool {
+        // Not due yet, so it went into the slot of its own instant: the cursor only moves forward.
+        guard at >= cursor else { return false }
+        let index = Int(at & mask)
+        guard let position = slots[index].firstIndex(where: { $0.at == at && $0.target === target }) else {
+            return false
+        }
+        // The order within a slot does not matter: `takeDue` hands out whole slots.
+        slots[index].swapAt(position, slots[index].count - 1)
+        slots[index].removeLast()
+        count -= 1
+        return true
+    }
+}
+
 extension TimerWheel: Sendable where Target: Sendable {}
 extension TimerWheel.Entry: Sendable where Target: Sendable {}

@@ -64,7 +64,7 @@ struct IdleSchedulerTests {
         let h = Harness()
         try await h.billed("8001", balance: "10")
         try await h.billed("8002", balance: "0.03")
-        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.02"), unit: 4),
+        try await h.engine.saveRate(try Rate(id: 1, prefix: "0", tariff: Tariff(rate: money("0.02"), unit: 2),
                                              extensions: ["8001"]))
         try await h.engine.saveRate(try Rate(id: 2, prefix: "0", tariff: Tariff(rate: money("0.01"), unit: 1),
                                              extensions: ["8002"]))
@@ -72,28 +72,24 @@ struct IdleSchedulerTests {
         let loop = Task { try await h.engine.run() }
         #expect(await eventually { h.engine.scheduler.isIdle })
 
-        // A 4-second unit answered at t0. The check planned when it was authorized, to store it had it still
-        // been ringing a second later (`CallCharging.ringingStoreDelayMillis`), comes first; after it nothing
-        // is due before t0 + 4 s, so the loop sleeps until then.
+        // A 2-second unit answered at t0: nothing is due before t0 + 2 s, so the loop sleeps until then.
         _ = try await h.engine.authorize(callID: "slow", extensionNumber: "8001", dialled: "0123")
         try await h.engine.answered(callID: "slow")
-        #expect(await eventually { h.engine.scheduler.plannedWake == t0 + 1_000 && h.clock.sleeperCount == 1 })
-        h.clock.advance(by: .milliseconds(1_000))
-        #expect(await eventually { h.engine.scheduler.plannedWake == t0 + 4_000 && h.clock.sleeperCount == 1 })
+        #expect(await eventually { h.engine.scheduler.plannedWake == t0 + 2_000 && h.clock.sleeperCount == 1 })
 
-        // 300 ms later a 1-second call on another extension is due at t0 + 2.3 s: the sleep is cut short and
+        // 300 ms later a 1-second call on another extension is due at t0 + 1.3 s: the sleep is cut short and
         // re-planned for that instant. Its money pays three units (at answer, +1 s, +2 s), so it is cut at
-        // t0 + 4.3 s exactly.
+        // t0 + 3.3 s exactly.
         h.clock.advance(by: .milliseconds(300))
         _ = try await h.engine.authorize(callID: "fast", extensionNumber: "8002", dialled: "0123")
         try await h.engine.answered(callID: "fast")
-        #expect(await eventually { h.engine.scheduler.plannedWake == t0 + 2_300 && h.clock.sleeperCount == 1 })
+        #expect(await eventually { h.engine.scheduler.plannedWake == t0 + 1_300 && h.clock.sleeperCount == 1 })
         let cutoff = Task { await reader.next(1, where: isCutoff) }
         for _ in 0..<35 {
             h.clock.advance(by: .milliseconds(100))
             _ = await eventually { h.clock.sleeperCount == 1 }
         }
-        #expect(await cutoff.value == [.cutoff(callID: "fast", extensionNumber: "8002", boundary: t0 + 4_300,
+        #expect(await cutoff.value == [.cutoff(callID: "fast", extensionNumber: "8002", boundary: t0 + 3_300,
                                               reason: .insufficientFunds)])
         let slow = try #require(await h.engine.liveCalls().first { $0.callID == "slow" })
         #expect(slow.charged == money("0.04"))

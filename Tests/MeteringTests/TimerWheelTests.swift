@@ -21,6 +21,26 @@ struct TimerWheelTests {
         #expect(wheel.isEmpty)
     }
 
+    @Test("an entry still waiting is removed by target and instant; one already taken as due is not")
+    func remove() {
+        final class Box: Sendable { let id: Int; init(_ id: Int) { self.id = id } }
+        let (a, b, c) = (Box(1), Box(2), Box(3))
+        var wheel = TimerWheel<Box>(slotBits: 4, start: 0)
+        wheel.insert(a, at: 10)
+        wheel.insert(b, at: 10)
+        wheel.insert(c, at: 10 + 16)   // the same slot, a turn later
+        let removed = [wheel.remove(a, at: 11), wheel.remove(a, at: 26), wheel.remove(a, at: 10),
+                       wheel.remove(a, at: 10)]
+        #expect(removed == [false, false, true, false])
+        #expect(wheel.count == 2)
+        var due: [TimerWheel<Box>.Entry] = []
+        wheel.takeDue(upTo: 10, into: &due)
+        #expect(due.map(\.target.id) == [2])
+        let afterDue = [wheel.remove(b, at: 10), wheel.remove(c, at: 26)]
+        #expect(afterDue == [false, true])
+        #expect(wheel.isEmpty)
+    }
+
     @Test("an entry more than one turn ahead waits for its own turn")
     func farFuture() {
         var wheel = TimerWheel<Int>(slotBits: 4, start: 0)
