@@ -4,8 +4,16 @@
 /// too, and every lock of it, several per call, looked up `Mutex<Registry<C>>`'s metadata at run time (the
 /// engine's code is compiled once for any clock, outside the module that picks one).
 struct EngineRegistry {
+    /// A live call's extension, and where its pushes go.
+    struct CallOwner {
+        let actor: ExtensionActor
+        var route: (any AnyObject & Sendable)?
+    }
+
     var accounts: [String: ExtensionActor] = [:]
-    var callOwners: [String: ExtensionActor] = [:]
+    /// One entry per live call: the PBX server's routing lives here too, so a call costs one map entry and one
+    /// lock per change instead of two of each.
+    var callOwners: [String: CallOwner] = [:]
     var recentlyEnded = RecentIDs(capacity: 65_536)
     /// Restored calls no PBX has claimed yet.
     var unclaimed: [String: Int64] = [:]

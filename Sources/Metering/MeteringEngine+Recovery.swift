@@ -43,7 +43,7 @@ extension MeteringEngine {
                 let actor = ExtensionActor(book: book, context: context)
                 registry.accounts[item.account.number] = actor
                 for call in book.calls {
-                    registry.callOwners[call.callID] = actor
+                    registry.callOwners[call.callID] = EngineRegistry.CallOwner(actor: actor, route: nil)
                     registry.unclaimed[call.callID] = call.suspendedAt ?? lastSeen
                 }
             }
@@ -59,7 +59,7 @@ extension MeteringEngine {
     public func adopt(callIDs: [String]) async -> [String] {
         let owned: [(String, ExtensionActor)] = registry.withLock { registry in
             callIDs.compactMap { id in
-                guard registry.unclaimed.removeValue(forKey: id) != nil, let owner = registry.callOwners[id] else {
+                guard registry.unclaimed.removeValue(forKey: id) != nil, let owner = registry.callOwners[id]?.actor else {
                     return nil
                 }
                 return (id, owner)
@@ -72,7 +72,7 @@ extension MeteringEngine {
     /// Settles every restored call no PBX claimed, from its last checkpoint, marked `recovered`.
     public func settleUnclaimed() async throws -> [CallRecord] {
         let pending: [(String, Int64, ExtensionActor)] = registry.withLock { registry in
-            registry.unclaimed.compactMap { id, at in registry.callOwners[id].map { (id, at, $0) } }
+            registry.unclaimed.compactMap { id, at in registry.callOwners[id].map { (id, at, $0.actor) } }
         }
         var records: [CallRecord] = []
         for (id, checkpointAt, owner) in pending.sorted(by: { $0.0 < $1.0 }) {
@@ -92,7 +92,7 @@ extension MeteringEngine {
     /// The grant deadline a live call has now (nil: unlimited or unknown). Read when a PBX connection drops:
     /// renewals made after that never reach the PBX.
     public func grantDeadline(callID: String) async -> Int64? {
-        guard let owner = registry.withLock({ $0.callOwners[callID] }) else { return nil }
+        guard let owner = registry.withLock({ $0.callOwners[callID]?.actor }) else { return nil }
         return await owner.book.call(callID)?.grantDeadline
     }
 
@@ -100,7 +100,7 @@ extension MeteringEngine {
     /// deadline it last had (`notAfter`) at the latest, so it is billed no further than that, marked `recovered`.
     /// Returns nil when the call already ended.
     public func settleAbandoned(callID: String, notAfter: Int64?) async throws -> CallRecord? {
-        guard let owner = registry.withLock({ $0.callOwners[callID] }) else { return nil }
+        guard let owner = registry.withLock({ $0.callOwners[callID]?.actor }) else { return nil }
         let outcome = try await owner.endAbandoned(callID: callID, notAfter: notAfter)
         registry.withLock {
             $0.callOwners[callID] = nil

@@ -52,9 +52,10 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     // MARK: PBX
 
     /// Decides whether a call may start; an allowed call becomes live. An unknown extension is created with
-    /// billing off (DESIGN §3).
-    public func authorize(callID: String, extensionNumber: String, dialled: String) async throws(TollgateError)
-        -> Authorization
+    /// billing off (DESIGN §3). `route` is where the call's pushes go (the PBX server's connection; nil keeps
+    /// the one a repeated request set), read back with ``route(of:)``.
+    public func authorize(callID: String, extensionNumber: String, dialled: String,
+                          route: (any AnyObject & Sendable)? = nil) async throws(TollgateError) -> Authorization
     {
         let startMicros = context.nowMicros()
         let now = startMicros / 1000
@@ -63,7 +64,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         try request.validate()
         // One lock for every lookup: this runs for every call.
         let (owner, ended, known) = registry.withLock { registry in
-            let owner = registry.callOwners[callID]
+            let owner = registry.callOwners[callID]?.actor
             return (owner, registry.recentlyEnded.contains(callID), owner ?? registry.accounts[extensionNumber])
         }
         if let owner, owner.number != extensionNumber {
@@ -75,7 +76,12 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         }
         let actor = known ?? actor(for: extensionNumber, userName: nil).actor
         let decision = await actor.authorize(request)
-        if decision.isAllowed { registry.withLock { $0.callOwners[callID] = actor } }
+        if decision.isAllowed {
+            registry.withLock { registry in
+                let route = route ?? registry.callOwners[callID]?.route
+                registry.callOwners[callID] = EngineRegistry.CallOwner(actor: actor, route: route)
+            }
+        }
         context.stats.recordDecision(allowed: decision.isAllowed, micros: context.nowMicros() - startMicros)
         return decision
     }
@@ -123,10 +129,32 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     /// Whether a call is live in the engine (authorized, answered or cut, not yet ended).
     public func isLive(callID: String) -> Bool { registry.withLock { $0.callOwners[callID] != nil } }
 
+    /// Where a live call's pushes go, as set by ``authorize(callID:extensionNumber:dialled:route:)`` or
+    /// ``setRoute(_:callID:)``; nil for a call not live or with no route.
+    public func route(of callID: String) -> (any AnyObject & Sendable)? {
+        registry.withLock { $0.callOwners[callID]?.route }
+    }
+
+    /// Sends a live call's pushes to `route` from now on (a resync adopting it; nil: nowhere). Returns whether
+    /// the call is live.
+    @discardableResult
+    public func setRoute(_ route: (any AnyObject & Sendable)?, callID: String) -> Bool {
+        registry.withLock { registry in
+            guard registry.callOwners[callID] != nil else { return false }
+            registry.callOwners[callID]?.route = route
+            return true
+        }
+    }
+
+    /// The live calls whose pushes go to `route`.
+    public func calls(routedTo route: AnyObject) -> [String] {
+        registry.withLock { registry in registry.callOwners.filter { $0.value.route === route }.map(\.key) }
+    }
+
     private func owner(of callID: String) throws(TollgateError) -> ExtensionActor? {
         // A live call is never also a recently ended one: the second lookup only for an id not live.
         let (owner, ended) = registry.withLock { registry -> (ExtensionActor?, Bool) in
-            if let owner = registry.callOwners[callID] { return (owner, false) }
+            if let owner = registry.callOwners[callID]?.actor { return (owner, false) }
             return (nil, registry.recentlyEnded.contains(callID))
         }
         if let owner { return owner }
@@ -292,7 +320,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         context.update { $0.policy = policy }
         try await saveSetting(key: SettingKey.policy, value: json)
         // Wake-ups were planned with the old warning lead and grant validity: replan those with live calls.
-        let live = registry.withLock { Set($0.callOwners.values.map(ObjectIdentifier.init)) }
+        let live = registry.withLock { Set($0.callOwners.values.map { ObjectIdentifier($0.actor) }) }
         for actor in registry.withLock({ Array($0.accounts.values) }) where live.contains(ObjectIdentifier(actor)) {
             await actor.refresh()
         }

@@ -127,8 +127,8 @@ extension PBXServer {
         do {
             switch request {
             case .authorize(let callID, let number, let dialled):
-                let decision = try await engine.authorize(callID: callID, extensionNumber: number, dialled: dialled)
-                if decision.isAllowed { routing.own(callID, by: connection) }
+                let decision = try await engine.authorize(callID: callID, extensionNumber: number, dialled: dialled,
+                                                          route: connection)
                 return WireReplies.authorize(correlationID: correlationID, decision)
             case .answered(let callID):
                 try await engine.answered(callID: callID)
@@ -159,8 +159,7 @@ extension PBXServer {
                 var adopted: [String] = []
                 var unknown: [String] = []
                 for id in ids {
-                    if engine.isLive(callID: id) {
-                        routing.own(id, by: connection)
+                    if engine.setRoute(connection, callID: id) {
                         adopted.append(id)
                     } else {
                         unknown.append(id)
@@ -179,8 +178,8 @@ extension PBXServer {
     /// next requests are handled meanwhile (one connection's settlements then share group commits).
     func settle(callID: String, billableMillis: Int64, cause: String, correlationID: UInt64) async -> ReplyPipeline.Item {
         do {
+            // Settled, the call leaves the engine's registry, and its route with it.
             let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
-            routing.release(callID)
             // Encoded now, sent once committed: the reply then holds no call record while it waits.
             let record: CallRecord? = if case .settled(let record, _) = pending.outcome { record } else { nil }
             return .deferred(.init(payload: WireReplies.ended(correlationID: correlationID, settled: record),

@@ -38,7 +38,6 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     let engine: MeteringEngine<C>
     let configuration: Configuration
     let logger: Logger
-    let routing = CallRouting()
     /// Yields a session id when a dropped session's grace period starts (bounded; tests wait on it).
     let graceStarted: AsyncStream<String>
     private let graceStartedContinuation: AsyncStream<String>.Continuation
@@ -83,15 +82,15 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// After a connection dropped: its calls wait the grace period for a resync from a new connection, then
     /// those still owned by the dropped one are settled (billed no further than their grant deadline).
     func settleAbandoned(by connection: PBXConnection) async {
-        let calls = routing.calls(ownedBy: connection)
+        let calls = engine.calls(routedTo: connection)
         guard !calls.isEmpty else { return }
         var lastGrant: [String: Int64?] = [:]
         for callID in calls { lastGrant[callID] = await engine.grantDeadline(callID: callID) }
         let deadline = engine.nowMillis() + configuration.resyncGraceMillis
         graceStartedContinuation.yield(connection.sessionID)
         do { try await engine.scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
-        for callID in routing.calls(ownedBy: connection) where routing.isOwned(callID, by: connection) {
-            routing.release(callID)
+        for callID in engine.calls(routedTo: connection) where engine.route(of: callID) === connection {
+            engine.setRoute(nil, callID: callID)
             do {
                 if let record = try await engine.settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
                     logger.warning("settled a call its PBX abandoned", metadata: [
@@ -107,7 +106,7 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// Tells the PBX owning a live call to hang it up (an operator's action). The PBX then ends the call as
     /// usual. Throws NOT_FOUND for a call no connected PBX owns.
     public func hangup(callID: String, reason: String) throws(TollgateError) {
-        guard engine.isLive(callID: callID), let connection = routing.owner(of: callID) else {
+        guard let connection = owner(of: callID) else {
             throw TollgateError(.notFound, "no live call with this id on a connected PBX", field: "callId")
         }
         let payload = WireReplies.hangup(callID: callID, reason: String(reason.prefix(128)),
@@ -117,6 +116,9 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
             throw TollgateError(.unavailable, "the PBX is not reading; its connection was closed", field: "callId")
         }
     }
+
+    /// The connection a live call's pushes go to: the one that authorized it, or adopted it in a resync.
+    func owner(of callID: String) -> PBXConnection? { engine.route(of: callID) as? PBXConnection }
 
     /// Sends each engine event to the connection owning its call.
     private func routePushes() async {
@@ -130,7 +132,7 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// Queues one event's push on the connection owning its call.
     private func route(_ event: BillingEvent, nowMillis: Int64) {
         let callID = event.callID
-        guard let connection = routing.owner(of: callID) else { return }
+        guard let connection = owner(of: callID) else { return }
         let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: nowMillis)
         if !connection.push(payload) {
             // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come

@@ -30,6 +30,29 @@ struct MeteringEngineTests {
         #expect(h.engine.scheduler.stats.snapshot().wakes > 0)
     }
 
+    @Test("a live call's route: set when allowed, kept by a repeat without one, moved, gone when the call ends")
+    func routes() async throws {
+        final class Route: Sendable {}
+        let (first, second) = (Route(), Route())
+        let h = Harness()
+        try await h.billed("8001", balance: "0")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        // Denied (no money): no route, and the call is not live.
+        #expect(!(try await h.engine.authorize(callID: "D", extensionNumber: "8001", dialled: "0123", route: first)
+            .isAllowed))
+        #expect(h.engine.route(of: "D") == nil && !h.engine.setRoute(first, callID: "D"))
+
+        _ = try await h.engine.authorize(callID: "A", extensionNumber: "8002", dialled: "0123", route: first)
+        _ = try await h.engine.authorize(callID: "B", extensionNumber: "8002", dialled: "0123", route: first)
+        #expect(h.engine.route(of: "A") === first)
+        _ = try await h.engine.authorize(callID: "A", extensionNumber: "8002", dialled: "0123")
+        #expect(h.engine.route(of: "A") === first)
+        #expect(h.engine.setRoute(second, callID: "A"))
+        #expect(h.engine.calls(routedTo: first) == ["B"] && h.engine.calls(routedTo: second) == ["A"])
+        _ = try await h.engine.ended(callID: "A", billableMillis: 0, cause: "NO_ANSWER")
+        #expect(h.engine.route(of: "A") == nil && h.engine.calls(routedTo: second).isEmpty)
+    }
+
     @Test("charges taken in batches are never seen late: a read takes what is due first")
     func coalescedChargesAreCaughtUp() async throws {
         let h = Harness()
