@@ -45,6 +45,13 @@ struct CheckpointChangesTests {
         await engine.scheduler.fireDue()
     }
 
+    /// 8001 with 0.50 at 0.01 a second, and the checkpoints of that set-up forgotten.
+    private func billedWithNothingTaken() async throws {
+        try await engine.setUpBilled("8001", balance: money("0.50"), credit: .zero)
+        try await engine.saveRate(perSecond("0.01", exts: ["8001"]))
+        journal.clear()
+    }
+
     /// The ids of the calls each checkpoint since the last `clear()` carried, and whether the balance moved.
     private func taken() -> [([String], Bool)] {
         journal.checkpoints.map { ($0.calls.map(\.callID), $0.balanceChanged) }
@@ -52,9 +59,7 @@ struct CheckpointChangesTests {
 
     @Test("a new call waits for the next change or its ringing delay; the balance row only when money moved; paid charges ride the next one")
     func changedCallsOnly() async throws {
-        try await engine.setUpBilled("8001", balance: money("0.50"), credit: .zero)
-        try await engine.saveRate(perSecond("0.01", exts: ["8001"]))
-        journal.clear()
+        try await billedWithNothingTaken()
 
         // Ringing is no change of its own (``CallCharging/ringingStoreDelayMillis``).
         _ = try await engine.authorize(callID: "A", extensionNumber: "8001", dialled: "0123")
@@ -91,9 +96,7 @@ struct CheckpointChangesTests {
 
     @Test("a call ended while ringing within its delay, never stored, queues its record and no checkpoint; a sibling's change still rides along")
     func unstoredEndNeedsNoCheckpoint() async throws {
-        try await engine.setUpBilled("8001", balance: money("0.50"), credit: .zero)
-        try await engine.saveRate(perSecond("0.01", exts: ["8001"]))
-        journal.clear()
+        try await billedWithNothingTaken()
 
         _ = try await engine.authorize(callID: "C", extensionNumber: "8001", dialled: "0123")
         _ = try await engine.ended(callID: "C", billableMillis: 0, cause: "NO_ANSWER")
