@@ -60,9 +60,7 @@ public actor ExtensionActor {
         let now = context.nowMillis()
         let policy = context.policyBox.policy
         let events = try book.answer(callID: callID, at: now, policy: policy)
-        reportMetering(at: now)
-        if !events.isEmpty { context.emit(events) }
-        reschedule(policy: policy, movingLater: true)
+        afterChange(events: events, at: now, policy: policy, movingLater: true)
     }
 
     func end(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) async throws
@@ -168,10 +166,10 @@ public actor ExtensionActor {
         afterChange(events: book.advance(to: now, policy: policy), at: now, policy: policy)
     }
 
-    func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy) {
+    func afterChange(events: [BillingEvent], at now: Int64, policy: BillingPolicy, movingLater: Bool = false) {
         reportMetering(at: now)
         if !events.isEmpty { context.emit(events) }
-        reschedule(policy: policy)
+        reschedule(policy: policy, movingLater: movingLater)
     }
 
     /// Checkpoints what changed, if anything did besides paid charges; either way the journal learns that

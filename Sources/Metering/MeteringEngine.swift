@@ -140,8 +140,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     @discardableResult
     public func setRoute(_ route: (any AnyObject & Sendable)?, callID: String) -> Bool {
         registry.withLock { registry in
-            guard registry.callOwners[callID] != nil else { return false }
-            registry.callOwners[callID]?.route = route
+            guard let index = registry.callOwners.index(forKey: callID) else { return false }
+            registry.callOwners.values[index].route = route
             return true
         }
     }
