@@ -86,6 +86,10 @@ public struct AccountBook: Sendable {
         return .allowed(rate: rate, unbilled: nil, grantMillis: grantMillis(for: call, at: request.at, policy: policy))
     }
 
+    /// True when `callID` named one of this extension's last settled calls (``recentlySettledLimit``): a new
+    /// authorization with it is a duplicated request, however long ago the engine's own memory of ids let go.
+    public func settledRecently(_ callID: String) -> Bool { recentlySettled.contains(callID) }
+
     /// How long after answer the money buys for `call` if it were answered at `at`, sharing the balance with
     /// the live calls, capped by the grant validity.
     func grantMillis(for call: CallCharging, at: Int64, policy: BillingPolicy) -> Int64 {

@@ -71,11 +71,12 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             throw TollgateError(.alreadyExists, "call id is live for another extension", field: "callId")
         }
         if ended {
-            // A call id names one call: an id that just ended is a duplicated request, not a new call.
+            // A call id names one call: an id that just ended is a duplicated request, not a new call. The
+            // extension remembers its own last few for longer (``AccountBook/settledRecently(_:)``).
             throw TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
         }
         let actor = known ?? actor(for: extensionNumber, userName: nil).actor
-        let decision = await actor.authorize(request)
+        let decision = try await actor.authorize(request)
         if decision.isAllowed {
             registry.withLock { registry in
                 let route = route ?? registry.callOwners[callID]?.route

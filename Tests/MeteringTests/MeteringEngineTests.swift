@@ -1,6 +1,6 @@
 import BillingCore
 import Foundation
-import Metering
+@testable import Metering
 import TestSupport
 import Testing
 
@@ -142,6 +142,27 @@ struct MeteringEngineTests {
         }
         await #expect(throws: TollgateError.self) { try await h.engine.answered(callID: "never") }
         #expect(await h.balance("8001") == balance)
+        #expect(h.journal.settlements.count == 1)
+    }
+
+    @Test("an ended call's id is refused as a new call after the engine-wide memory of ids let go of it")
+    func endedIDRefusedByItsExtension() async throws {
+        let h = Harness()
+        try await h.billed("8001", balance: "1")
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        _ = try await h.engine.ended(callID: "c", billableMillis: 0, cause: "BUSY")
+        await #expect(throws: TollgateError.self) {
+            try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        }
+        // A busy engine forgets the oldest ids first; the extension's own memory still knows this one.
+        h.engine.registry.withLock { $0.recentlyEnded = RecentIDs(capacity: 1) }
+        #expect(h.engine.registry.withLock { !$0.recentlyEnded.contains("c") })
+        let error = await #expect(throws: TollgateError.self) {
+            try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        }
+        #expect(error?.code == .alreadyExists)
+        #expect(await h.engine.liveCalls().isEmpty)
         #expect(h.journal.settlements.count == 1)
     }
 
