@@ -70,9 +70,17 @@ public struct AccountBook: Sendable {
     public mutating func authorize(_ request: CallRequest, policy: BillingPolicy, rates: RateTable)
         -> Authorization
     {
-        if let live = call(request.callID) {
+        if let index = index(of: request.callID) {
+            let live = calls[index]
+            var grant: Int64?
+            if live.isBilled {
+                let (millis, capped) = grantMillis(for: live, at: request.at, policy: policy)
+                // A repeated reply's grant is the one the PBX holds now.
+                calls[index].holdAuthorizedGrant(millis, cappedByMoney: capped)
+                grant = millis
+            }
             return .allowed(rate: live.rate.flatMap { rates.rates[$0.rateID] }, unbilled: live.unbilledReason,
-                            grantMillis: live.isBilled ? grantMillis(for: live, at: request.at, policy: policy) : nil)
+                            grantMillis: grant)
         }
         let decision = decide(request, policy: policy, rates: rates)
         guard case .allowed(let rate, let unbilled, _) = decision else { return decision }
@@ -83,7 +91,9 @@ public struct AccountBook: Sendable {
         // for ``CallCharging/ringingStoreDelayMillis`` (`advance` then asks for one).
         calls.append(call)
         guard rate != nil else { return decision }
-        return .allowed(rate: rate, unbilled: nil, grantMillis: grantMillis(for: call, at: request.at, policy: policy))
+        let (grant, capped) = grantMillis(for: call, at: request.at, policy: policy)
+        calls[calls.count - 1].holdAuthorizedGrant(grant, cappedByMoney: capped)
+        return .allowed(rate: rate, unbilled: nil, grantMillis: grant)
     }
 
     /// True when `callID` named one of this extension's last settled calls (``recentlySettledLimit``): a new
@@ -91,8 +101,10 @@ public struct AccountBook: Sendable {
     public func settledRecently(_ callID: String) -> Bool { recentlySettled.contains(callID) }
 
     /// How long after answer the money buys for `call` if it were answered at `at`, sharing the balance with
-    /// the live calls, capped by the grant validity.
-    func grantMillis(for call: CallCharging, at: Int64, policy: BillingPolicy) -> Int64 {
+    /// the live calls, capped by the grant validity; and whether the money, not the validity, capped it.
+    func grantMillis(for call: CallCharging, at: Int64, policy: BillingPolicy)
+        -> (millis: Int64, cappedByMoney: Bool)
+    {
         var hypothetical = call
         if !hypothetical.isAnswered { _ = hypothetical.answer(at: at) }
         let horizon = at &+ policy.grantValidityMillis
@@ -102,7 +114,8 @@ public struct AccountBook: Sendable {
             calls: others, available: account.available, until: horizon, stepLimit: CutoffProjection.stepLimit)
         let answeredAt = hypothetical.answeredAt ?? at
         let end = cutoffs.cutoffs[call.callID].map { min($0, horizon) } ?? horizon
-        return max(0, end - answeredAt)
+        // As the renewals judge it (`refreshGrantsAndWarnings`): capped when the deadline is the cutoff.
+        return (max(0, end - answeredAt), cutoffs.cutoffs[call.callID] == end)
     }
 
     /// A call-log record for a refused call.

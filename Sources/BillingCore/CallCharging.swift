@@ -58,9 +58,10 @@ public struct CallCharging: Sendable, Hashable {
     public var answeredAt: Int64? { Self.optional(answeredAtRaw) }
     /// Set when billing was switched off for the extension mid-call: nothing accrues after it.
     public var billingStoppedAt: Int64? { Self.optional(billingStoppedAtRaw) }
-    /// The PBX's grant deadline, ms since the epoch; nil is unlimited.
+    /// The PBX's grant deadline, ms since the epoch; nil is unlimited, or not started: a ringing call's grant
+    /// starts at its answer (``holdAuthorizedGrant(_:cappedByMoney:)``).
     public var grantDeadline: Int64? {
-        get { Self.optional(grantDeadlineRaw) }
+        get { phaseCode == .authorized ? nil : Self.optional(grantDeadlineRaw) }
         set { grantDeadlineRaw = newValue ?? .min }
     }
     /// The projected cutoff a warning was already sent for.
@@ -179,9 +180,21 @@ public struct CallCharging: Sendable, Hashable {
         guard phaseCode == .authorized else { return false }
         phaseCode = .answered
         answeredAtRaw = max(instant, authorizedAt)
+        // The PBX counts the grant of its authorization from its answer.
+        if grantDeadlineRaw != .min { grantDeadlineRaw &+= answeredAtRaw &- authorizedAt }
         changedSinceCheckpoint = true
         updateNextCharge()
         return true
+    }
+
+    /// Records the grant the PBX was given with its authorization, which it counts from its answer: the answer
+    /// then renews nothing that did not change (an answered call's grant used to be pushed again at once, one
+    /// push and one acknowledgement per call restating what the PBX already held). While the call rings, the
+    /// deadline is kept as if it had been answered at its authorization.
+    mutating func holdAuthorizedGrant(_ millis: Int64, cappedByMoney: Bool) {
+        guard phaseCode == .authorized else { return }
+        grantDeadlineRaw = authorizedAt &+ millis
+        grantCappedByMoney = cappedByMoney
     }
 
     /// Records that the next charge was paid.

@@ -103,7 +103,9 @@ struct MeteringRulesTests {
         var s = Scenario(account(balance: "0.02"))
         s.authorize("c")
         let answerEvents = try s.answer("c", at: t0)
-        #expect(answerEvents.renewals.map(\.1) == [t0 + 1_000])
+        // The PBX holds the authorization's grant, 1 s from its answer: nothing to renew yet.
+        #expect(answerEvents.renewals.isEmpty)
+        #expect(s.book.call("c")?.grantDeadline == t0 + 1_000)
         let change = try s.book.recharge(money("1"), at: t0 + 500, policy: s.policy)
         #expect(change.before == .zero && change.after == money("1"))
         // 1.00 buys 50 more units: the grant now ends where the money does, at 51 s.
@@ -112,6 +114,28 @@ struct MeteringRulesTests {
         #expect(events.cutoffs.isEmpty)
         #expect(s.balance == money("0.80"))
         #expect(s.book.account.totalRecharges == money("1"))
+    }
+
+    @Test("the answer starts the authorization's grant and renews only what changed while the call rang")
+    func grantStartsAtAnswer() throws {
+        var s = Scenario(account(balance: "2.00"))
+        guard case .allowed(_, _, let grant?) = s.authorize("funded") else { Issue.record("no grant"); return }
+        #expect(grant == s.policy.grantValidityMillis)
+        #expect(s.book.call("funded")?.grantDeadline == nil)
+        // Answered 3 s after its authorization: the PBX counts the grant from its answer, as the engine now does.
+        #expect(try s.answer("funded", at: t0 + 3_000).renewals.isEmpty)
+        #expect(s.book.call("funded")?.grantDeadline == t0 + 3_000 + grant)
+        // The first renewal comes half a validity later, as for any call.
+        let renewals = s.run(until: t0 + 3_000 + grant / 2).renewals
+        #expect(renewals.map(\.1) == [t0 + 3_000 + grant / 2 + grant])
+
+        var poor = Scenario(account(balance: "0.02"))
+        guard case .allowed(_, _, let oneUnit?) = poor.authorize("c") else { Issue.record("no grant"); return }
+        #expect(oneUnit == 1_000)
+        // Money arriving while the call rings renews nothing yet (the grant has not started) ...
+        #expect(try poor.book.recharge(money("1"), at: t0 + 200, policy: poor.policy).events.renewals.isEmpty)
+        // ... and at the answer the PBX learns the longer grant the money now buys: 51 units.
+        #expect(try poor.answer("c", at: t0 + 500).renewals.map(\.1) == [t0 + 500 + 51_000])
     }
 
     @Test("a warning goes out the lead time before a certain cutoff")
