@@ -27,6 +27,13 @@ struct Harness {
         try await engine.setUpBilled(number, balance: money(balance), credit: money(credit))
     }
 
+    /// Extension 8001 billed with `balance` at 0.02 a second, and call "c" authorized on it.
+    func billedCall(balance: String) async throws {
+        try await billed("8001", balance: balance)
+        try await engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        _ = try await engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+    }
+
     /// Moves the clock and runs everything that fell due.
     func advance(ms: Int64) async {
         clock.advance(by: .milliseconds(ms))

@@ -119,9 +119,7 @@ struct MeteringEngineTests {
     @Test("repeated End is acknowledged and changes nothing; unknown End and absurd values are refused")
     func endIdempotent() async throws {
         let h = Harness()
-        try await h.billed("8001", balance: "1")
-        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
-        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        try await h.billedCall(balance: "1")
         try await h.engine.answered(callID: "c")
         try await h.engine.answered(callID: "c")
         await h.advance(ms: 2_500)
@@ -148,9 +146,7 @@ struct MeteringEngineTests {
     @Test("an ended call's id is refused as a new call after the engine-wide memory of ids let go of it")
     func endedIDRefusedByItsExtension() async throws {
         let h = Harness()
-        try await h.billed("8001", balance: "1")
-        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
-        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        try await h.billedCall(balance: "1")
         _ = try await h.engine.ended(callID: "c", billableMillis: 0, cause: "BUSY")
         await #expect(throws: TollgateError.self) {
             try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
