@@ -58,4 +58,74 @@ struct MeteringPropertyTests {
             #expect(balance - s.balance.micros == costs)
         }
     }
+
+    @Test("a PBX that counts each grant from its answer never hangs up a call the engine still meters")
+    func grantsCoverMeteredCalls() async {
+        // Per call: ringing time and length; then the balance, a recharge while the first call rings, and
+        // the grant validity (short ones make many renewals).
+        let calls = zip(Gen.int64(in: 0...20_000), Gen.int64(in: 1...200_000)).array(of: 1...6)
+        await propertyCheck(count: 200, input: Self.tariffs, Gen.int64(in: 0...3_000_000), Gen.int64(in: 0...2_000_000),
+                            Gen.int64(in: 2_000...60_000), calls) { t, balance, recharge, validity, plan in
+            var s = Scenario(account(balance: "0"), t: t)
+            s.policy.grantValidityMillis = validity
+            if balance > 0 { _ = try s.book.recharge(Money(micros: balance), at: t0, policy: s.policy) }
+            // What the PBX holds: each call's grant from its authorization, then its deadline once answered.
+            var granted: [String: Int64] = [:]
+            var held: [String: Int64] = [:]
+            var cut: Set<String> = []
+            func hear(_ events: [BillingEvent]) {
+                for event in events {
+                    switch event {
+                    case .grantRenewed(let id, _, let deadline): if let deadline { held[id] = deadline }
+                    case .cutoff(let id, _, _, _): cut.insert(id)
+                    default: break
+                    }
+                }
+            }
+            var timeline: [(at: Int64, id: String, isAnswer: Bool)] = []
+            for (i, (ring, length)) in plan.enumerated() {
+                if case .allowed(_, _, let grant?) = s.authorize("c\(i)") { granted["c\(i)"] = grant }
+                timeline.append((t0 + ring, "c\(i)", true))
+                timeline.append((t0 + ring + length, "c\(i)", false))
+            }
+            if recharge > 0, let first = timeline.first {
+                // Money arriving while the first call still rings.
+                timeline.append((first.at - 1, "recharge", false))
+            }
+            timeline.sort { ($0.at, $0.isAnswer ? 1 : 0) < ($1.at, $1.isAnswer ? 1 : 0) }
+            // Runs the engine's own wake-ups up to `limit`, checking before each that the PBX still lets every
+            // metered call run.
+            func run(until limit: Int64) {
+                while let wake = s.book.nextWakeup(policy: s.policy), wake <= limit {
+                    for (id, deadline) in held where !cut.contains(id) {
+                        #expect(deadline >= wake, "\(id)'s grant ended at \(deadline), before \(wake)")
+                    }
+                    hear(s.advance(to: wake))
+                }
+            }
+            for event in timeline where event.at >= t0 {
+                run(until: event.at)
+                if event.id == "recharge" {
+                    hear(try s.book.recharge(Money(micros: recharge), at: event.at, policy: s.policy).events)
+                    continue
+                }
+                guard s.book.call(event.id) != nil else { continue }
+                if event.isAnswer {
+                    // The PBX starts the grant it was given when it answers; the engine must agree.
+                    if let grant = granted[event.id] { held[event.id] = event.at + grant }
+                    hear(try s.answer(event.id, at: event.at))
+                    // (A call whose answer charge its siblings' charges left unaffordable is cut at once.)
+                    if !cut.contains(event.id) { #expect(s.book.call(event.id)?.grantDeadline == held[event.id]) }
+                } else {
+                    if !cut.contains(event.id), let deadline = held[event.id] {
+                        #expect(deadline >= event.at, "the PBX hung \(event.id) up at \(deadline)")
+                    }
+                    held[event.id] = nil
+                    if case .settled(_, let events) = try s.end(event.id, reported: event.at - t0, at: event.at) {
+                        hear(events)
+                    }
+                }
+            }
+        }
+    }
 }

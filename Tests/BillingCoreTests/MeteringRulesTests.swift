@@ -136,6 +136,15 @@ struct MeteringRulesTests {
         #expect(try poor.book.recharge(money("1"), at: t0 + 200, policy: poor.policy).events.renewals.isEmpty)
         // ... and at the answer the PBX learns the longer grant the money now buys: 51 units.
         #expect(try poor.answer("c", at: t0 + 500).renewals.map(\.1) == [t0 + 500 + 51_000])
+
+        // An authorization's grant that the money capped is renewed at once by new money after the answer, even
+        // with more than half a validity left (0.80 buys 40 s of the 60 s validity).
+        var capped = Scenario(account(balance: "0.80"))
+        guard case .allowed(_, _, let forty?) = capped.authorize("c") else { Issue.record("no grant"); return }
+        #expect(forty == 40_000)
+        #expect(try capped.answer("c", at: t0 + 1_000).renewals.isEmpty)
+        let recharged = try capped.book.recharge(money("1"), at: t0 + 2_000, policy: capped.policy)
+        #expect(recharged.events.renewals.map(\.1) == [t0 + 2_000 + 60_000])
     }
 
     @Test("a warning goes out the lead time before a certain cutoff")
