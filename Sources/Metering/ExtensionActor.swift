@@ -44,9 +44,7 @@ public actor ExtensionActor {
     // MARK: PBX
 
     func authorize(_ request: CallRequest) throws(TollgateError) -> Authorization {
-        if book.settledRecently(request.callID) {
-            throw TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
-        }
+        if book.settledRecently(request.callID) { throw .endedCallID }
         let policy = context.policyBox.policy
         // Charges already due are taken first: a well-funded extension's charges are taken in batches
         // (``AccountBook/chargeCoalescingMillis``), and the decision must see the balance as it is now.

@@ -73,7 +73,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         if ended {
             // A call id names one call: an id that just ended is a duplicated request, not a new call. The
             // extension remembers its own last few for longer (``AccountBook/settledRecently(_:)``).
-            throw TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
+            throw .endedCallID
         }
         let actor = known ?? actor(for: extensionNumber, userName: nil).actor
         let decision = try await actor.authorize(request)
@@ -348,6 +348,13 @@ public enum SettingKey {
     public static let policy = "policy"
     public static let timeZone = "time_zone"
     public static let currency = "currency"
+}
+
+extension TollgateError {
+    /// An authorization with the id of a call that ended: a duplicated request, not a new call.
+    static var endedCallID: TollgateError {
+        TollgateError(.alreadyExists, "call id was already used by a call that ended", field: "callId")
+    }
 }
 
 /// A bounded set of recent ids, oldest forgotten first.
