@@ -112,6 +112,29 @@ int main(void) {
               "with the engine frozen the call is hung up when its grant expires");
     }
     CHECK(tg_ended(c, "call-2", 5000, "GRANT_EXPIRED", &s, &status) == TG_OK && s.settled_now, "call-2 settles");
+
+    /* The connection drops with call-3 ringing; its PBX answers it meanwhile. The resync reports it answered
+     * 1.5 s ago; lost-1 was never seen by this server, as if a restart lost it: in the grace period after the
+     * server's start it is authorized again. A call of a locked extension is refused and reported unknown. */
+    CHECK(tg_authorize(c, "call-3", "8102", "0123", &a, &status) == TG_OK && a.allowed, "call-3 is allowed");
+    tg_poll(c, 1600);
+    tg_close(c);
+    c = tg_connect("127.0.0.1", port, "c-test", secret, &callbacks, &status);
+    CHECK(c != NULL, "reconnected");
+    if (!c) goto done;
+    tg_live_call live[] = {
+        {"call-3", "8102", "0123", 1, 1500},
+        {"lost-1", "8102", "0123", 0, 0},
+        {"lost-2", "8301", "0123", 0, 0},
+    };
+    size_t adopted = 0;
+    CHECK(tg_resync(c, live, 3, &adopted, &status) == TG_OK && adopted == 2,
+          "a resync adopts the known call and the lost one, not the locked one");
+    CHECK(tg_ended(c, "call-3", 1500, "NORMAL_CLEARING", &s, &status) == TG_OK && s.settled_now && s.result == 1 &&
+              s.billed_ms == 1500 && s.cost_micros == 40000, "call-3, answered only in the resync, is billed from its answer");
+    CHECK(tg_ended(c, "lost-1", 0, "NO_ANSWER", &s, &status) == TG_OK && s.settled_now && s.result == 3,
+          "the lost call settles as unanswered");
+    CHECK(tg_ended(c, "lost-2", 0, "NO_ANSWER", &s, &status) == TG_NOT_FOUND, "the refused one is not live");
     tg_close(c);
 
 done:

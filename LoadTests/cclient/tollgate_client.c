@@ -343,15 +343,16 @@ int tg_extension_sync(tg_client *c, const char *const *numbers, const char *cons
     return reply ? finish(reply) : TG_IO_ERROR;
 }
 
-int tg_resync(tg_client *c, const char *const *call_ids, const char *const *extensions, size_t count,
-              size_t *adopted, tg_status *status) {
+int tg_resync(tg_client *c, const tg_live_call *live, size_t count, size_t *adopted, tg_status *status) {
     Tollgate__Pbx__V1__LiveCall *calls = calloc(count ? count : 1, sizeof *calls);
     Tollgate__Pbx__V1__LiveCall **pointers = calloc(count ? count : 1, sizeof *pointers);
     for (size_t i = 0; i < count; i++) {
         tollgate__pbx__v1__live_call__init(&calls[i]);
-        calls[i].call_id = (char *)call_ids[i];
-        calls[i].extension_number = (char *)extensions[i];
-        calls[i].answered = 1;
+        calls[i].call_id = (char *)live[i].call_id;
+        calls[i].extension_number = (char *)live[i].extension;
+        calls[i].dialled = (char *)(live[i].dialled ? live[i].dialled : "");
+        calls[i].answered = live[i].answered ? 1 : 0;
+        calls[i].answered_ms_ago = live[i].answered ? live[i].answered_ms_ago : 0;
         pointers[i] = &calls[i];
     }
     Envelope request = TOLLGATE__PBX__V1__ENVELOPE__INIT;

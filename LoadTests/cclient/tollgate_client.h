@@ -70,9 +70,18 @@ int tg_ended(tg_client *client, const char *call_id, uint64_t billable_ms, const
 int tg_heartbeat(tg_client *client, int64_t *server_time_ms, tg_status *status);
 int tg_extension_sync(tg_client *client, const char *const *numbers, const char *const *user_names, size_t count,
                       tg_status *status);
-/* After a reconnect: the calls still up. *adopted receives how many the server took back. */
-int tg_resync(tg_client *client, const char *const *call_ids, const char *const *extensions, size_t count,
-              size_t *adopted, tg_status *status);
+/* A call still up after a reconnect. dialled is the number it was authorized for: a call the server lost in a
+ * restart is authorized again from it. answered_ms_ago: how long ago the PBX answered it (answered calls). */
+typedef struct {
+    const char *call_id;
+    const char *extension;
+    const char *dialled;
+    int answered;
+    uint64_t answered_ms_ago;
+} tg_live_call;
+
+/* After a reconnect: the calls still up. *adopted receives how many the server meters again; hang up the rest. */
+int tg_resync(tg_client *client, const tg_live_call *calls, size_t count, size_t *adopted, tg_status *status);
 
 /* Waits up to timeout_ms for pushes and grant expiries and handles them. Returns TG_OK or TG_IO_ERROR. */
 int tg_poll(tg_client *client, int timeout_ms);

@@ -17,4 +17,6 @@ struct EngineRegistry {
     var recentlyEnded = RecentIDs(capacity: 65_536)
     /// Restored calls no PBX has claimed yet.
     var unclaimed: [String: Int64] = [:]
+    /// From a restore until the restored calls are settled: a resync may claim calls the restart lost.
+    var acceptsLostCalls = false
 }

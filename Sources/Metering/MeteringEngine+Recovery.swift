@@ -28,6 +28,7 @@ extension MeteringEngine {
         // would bill time the engine never metered.
         let metered = min(meteredThrough ?? .min, context.nowMillis())
         registry.withLock { registry in
+            registry.acceptsLostCalls = true
             for item in accounts {
                 var book = AccountBook(
                     account: item.account, calls: item.calls.map { $0.restore(extensionNumber: item.account.number) })
@@ -69,10 +70,12 @@ extension MeteringEngine {
         return owned.map(\.0)
     }
 
-    /// Settles every restored call no PBX claimed, from its last checkpoint, marked `recovered`.
+    /// Settles every restored call no PBX claimed, from its last checkpoint, marked `recovered`. Ends the
+    /// grace period: a resync no longer claims calls the restart lost (``acceptsLostCalls``).
     public func settleUnclaimed() async throws -> [CallRecord] {
         let pending: [(String, Int64, ExtensionActor)] = registry.withLock { registry in
-            registry.unclaimed.compactMap { id, at in registry.callOwners[id].map { (id, at, $0.actor) } }
+            registry.acceptsLostCalls = false
+            return registry.unclaimed.compactMap { id, at in registry.callOwners[id].map { (id, at, $0.actor) } }
         }
         var records: [CallRecord] = []
         for (id, checkpointAt, owner) in pending.sorted(by: { $0.0 < $1.0 }) {

@@ -154,18 +154,12 @@ extension PBXServer {
                 guard calls.count <= 100_000 else {
                     throw TollgateError(.invalidArgument, "at most 100,000 calls per resync", field: "calls")
                 }
-                let ids = calls.map(\.callID)
-                _ = await engine.adopt(callIDs: ids)
-                var adopted: [String] = []
-                var unknown: [String] = []
-                for id in ids {
-                    if engine.setRoute(connection, callID: id) {
-                        adopted.append(id)
-                    } else {
-                        unknown.append(id)
-                    }
-                }
-                return WireReplies.resync(correlationID: correlationID, adopted: adopted, unknown: unknown)
+                let outcome = await engine.resync(calls.map {
+                    ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
+                                answered: $0.answered, answeredMillisAgo: $0.answeredMillisAgo)
+                }, route: connection)
+                return WireReplies.resync(correlationID: correlationID, adopted: outcome.adopted,
+                                          unknown: outcome.unknown)
             case .pushAcknowledged:
                 return nil
             }

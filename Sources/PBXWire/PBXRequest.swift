@@ -19,5 +19,7 @@ public enum PBXRequest: Sendable, Hashable {
         public var extensionNumber: String
         public var dialled: String
         public var answered: Bool
+        /// How long ago the PBX answered the call (answered calls; 0: now).
+        public var answeredMillisAgo: Int64
     }
 }

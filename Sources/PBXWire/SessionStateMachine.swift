@@ -90,9 +90,13 @@ public struct SessionStateMachine: Sendable {
         case .heartbeat:
             return .dispatch(correlationID: id, .heartbeat)
         case .resync(let request):
+            guard request.calls.allSatisfy({ $0.answeredMsAgo <= UInt64(Int64.max) }) else {
+                return .send(WireReplies.ack(correlationID: id, status: .invalid("answered_ms_ago out of range",
+                                                                                  field: "answered_ms_ago")))
+            }
             return .dispatch(correlationID: id, .resync(request.calls.map {
                 PBXRequest.ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
-                                       answered: $0.answered)
+                                       answered: $0.answered, answeredMillisAgo: Int64($0.answeredMsAgo))
             }))
         case .ack:
             return .dispatch(correlationID: id, .pushAcknowledged)

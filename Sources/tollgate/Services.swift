@@ -31,7 +31,8 @@ struct EngineService<C: Clock>: Service where C.Duration == Duration {
             }
             group.addTask {
                 try? await cancelWhenGracefulShutdown {
-                    guard !engine.unclaimedCallIDs.isEmpty else { return }
+                    // Also with no call restored: a resync may still claim calls the restart lost.
+                    guard engine.acceptsLostCalls else { return }
                     try await engine.scheduler.time.clock.sleep(for: resyncGrace)
                     let settled = try await engine.settleUnclaimed()
                     if !settled.isEmpty {

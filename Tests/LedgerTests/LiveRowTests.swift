@@ -87,6 +87,36 @@ struct LiveRowTests {
         #expect(try await restarted.ledger.verify() == [])
     }
 
+    @Test("a call a crash lost while it rang comes back with its PBX's resync, answered as the PBX answered it")
+    func lostRingingCallResynced() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
+        _ = try await h.engine.authorize(callID: "young", extensionNumber: "8001", dialled: "0100")
+        await h.advance(ms: CallCharging.ringingStoreDelayMillis - 1)
+        let copy = try await h.crashAfterFlush()
+        defer { copy.remove() }
+        #expect(try await liveRows(h) == [])
+
+        // Restarted 2 s after the authorization; the PBX answered the call 1.5 s ago, while the engine was down.
+        let restarted = try await LedgerHarness(directory: copy, origin: t0 + 2_000)
+        #expect(await restarted.engine.liveCalls().isEmpty)
+        let outcome = await restarted.engine.resync(
+            [ClaimedCall(callID: "young", extensionNumber: "8001", dialled: "0100", answered: true,
+                         answeredMillisAgo: 1_500)], route: nil)
+        #expect(outcome.adopted == ["young"])
+        try await restarted.ledger.flush()
+        #expect(try await liveRows(restarted) == ["young"])
+        await restarted.advance(ms: 2_000)
+        guard case .settled(let record, _) = try await restarted.engine.ended(
+            callID: "young", billableMillis: 3_500, cause: "NORMAL_CLEARING")
+        else { Issue.record("not settled"); return }
+        #expect(record.answeredAt == t0 + 500 && record.billableMillis == 3_500 && record.cost == money("0.04"))
+        #expect(await restarted.engine.extensionAccount(number: "8001")?.balance == money("0.96"))
+        try await restarted.close()
+        #expect(try await restarted.ledger.verify() == [])
+    }
+
     @Test("after a power cut at any point, no call whose end was acknowledged comes back live")
     func noPhantomAfterPowerCut() async {
         await propertyCheck(count: 40, input: LedgerPropertyTests.step.array(of: 10...60)) { steps in

@@ -92,6 +92,35 @@ struct PBXServerRobustnessTests {
         }
     }
 
+    @Test("after a restart, a resync authorizes again a call the restart lost, billed from the PBX's answer")
+    func lostCallResync() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        // A restart with nothing stored: the call's authorization and answer were not committed.
+        h.engine.restore([])
+        try await h.billed8001(balance: 60_000)
+        await h.advance(ms: 5_000)
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            var resync = Tollgate_Pbx_V1_ResyncRequest()
+            for (id, number) in [("lost", "8001"), ("stranger", "8009")] {
+                var call = Tollgate_Pbx_V1_LiveCall()
+                call.callID = id
+                call.extensionNumber = number
+                call.dialled = "0123"
+                call.answered = true
+                call.answeredMsAgo = 1_500
+                resync.calls.append(call)
+            }
+            let reply = try #require(try await pbx.call(.resync(resync)))
+            #expect(reply.resyncReply.adoptedCallIds == ["lost"] && reply.resyncReply.unknownCallIds == ["stranger"])
+            // Answered at 3.5 s: 0.06 pays the units from 3.5, 4.5 and 5.5 s; the one from 6.5 s is not paid.
+            await h.advance(ms: 2_000)
+            let cutoff = try #require(try await pbx.push { $0.cutoff.callID == "lost" })
+            #expect(cutoff.cutoff.boundaryMs == t0 + 6_500)
+        }
+    }
+
     @Test("a PBX that drops and never comes back: its call is settled after the grace, billed to its last grant")
     func abandonedCall() async throws {
         let h = try await H()

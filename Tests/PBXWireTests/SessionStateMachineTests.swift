@@ -120,6 +120,7 @@ struct SessionStateMachineTests {
         ("a server-only message", .invalidArgument),
         ("a second Hello", .failedPrecondition),
         ("an absurd billable time", .invalidArgument),
+        ("an absurd answer age in a resync", .invalidArgument),
     ])
     func wrongMessages(name: String, code: Tollgate_Pbx_V1_StatusCode) {
         var machine = established()
@@ -127,6 +128,14 @@ struct SessionStateMachineTests {
         case "an empty envelope": Self.payload { $0.correlationID = 3 }
         case "a server-only message": Self.payload { $0.correlationID = 3; $0.cutoff = Tollgate_Pbx_V1_Cutoff() }
         case "a second Hello": Self.hello()
+        case "an absurd answer age in a resync": Self.payload {
+            $0.correlationID = 3
+            var call = Tollgate_Pbx_V1_LiveCall()
+            call.callID = "c1"
+            call.answered = true
+            call.answeredMsAgo = UInt64.max
+            $0.resync.calls = [call]
+        }
         default: Self.payload {
             $0.correlationID = 3
             var request = Tollgate_Pbx_V1_EndedRequest()

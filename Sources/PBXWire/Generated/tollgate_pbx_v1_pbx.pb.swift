@@ -723,9 +723,15 @@ nonisolated struct Tollgate_Pbx_V1_LiveCall: Sendable {
 
   var extensionNumber: String = String()
 
+  /// The whole dialled number, as in its AuthorizeRequest: a call the server lost in a restart is authorized
+  /// again from it.
   var dialled: String = String()
 
   var answered: Bool = false
+
+  /// Answered calls: how long ago the PBX answered it, by the PBX's own clock (0: just now). Charges the server
+  /// missed since then fall due at once.
+  var answeredMsAgo: UInt64 = 0
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
@@ -750,10 +756,11 @@ nonisolated struct Tollgate_Pbx_V1_ResyncReply: Sendable {
   // `Message` and `Message+*Additions` files in the SwiftProtobuf library for
   // methods supported on all messages.
 
-  /// Calls the server knows and meters again for this session.
+  /// Calls the server meters again for this session: ones it knows, and, in the grace period after a restart,
+  /// ones the restart lost that it authorized again.
   var adoptedCallIds: [String] = []
 
-  /// Calls the server does not know (or already settled): the PBX should hang them up.
+  /// Calls the server does not know, already settled, or could not authorize again: the PBX should hang them up.
   var unknownCallIds: [String] = []
 
   var unknownFields = SwiftProtobuf.UnknownStorage()
@@ -1742,7 +1749,7 @@ nonisolated extension Tollgate_Pbx_V1_HeartbeatReply: SwiftProtobuf.Message, Swi
 
 nonisolated extension Tollgate_Pbx_V1_LiveCall: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".LiveCall"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{3}extension_number\0\u{1}dialled\0\u{1}answered\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{3}extension_number\0\u{1}dialled\0\u{1}answered\0\u{3}answered_ms_ago\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1754,6 +1761,7 @@ nonisolated extension Tollgate_Pbx_V1_LiveCall: SwiftProtobuf.Message, SwiftProt
       case 2: try { try decoder.decodeSingularStringField(value: &self.extensionNumber) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.dialled) }()
       case 4: try { try decoder.decodeSingularBoolField(value: &self.answered) }()
+      case 5: try { try decoder.decodeSingularUInt64Field(value: &self.answeredMsAgo) }()
       default: break
       }
     }
@@ -1772,6 +1780,9 @@ nonisolated extension Tollgate_Pbx_V1_LiveCall: SwiftProtobuf.Message, SwiftProt
     if self.answered != false {
       try visitor.visitSingularBoolField(value: self.answered, fieldNumber: 4)
     }
+    if self.answeredMsAgo != 0 {
+      try visitor.visitSingularUInt64Field(value: self.answeredMsAgo, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1780,6 +1791,7 @@ nonisolated extension Tollgate_Pbx_V1_LiveCall: SwiftProtobuf.Message, SwiftProt
     if lhs.extensionNumber != rhs.extensionNumber {return false}
     if lhs.dialled != rhs.dialled {return false}
     if lhs.answered != rhs.answered {return false}
+    if lhs.answeredMsAgo != rhs.answeredMsAgo {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }

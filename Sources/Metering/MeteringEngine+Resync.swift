@@ -1,0 +1,122 @@
+import BillingCore
+
+/// A call a reconnecting PBX reports still up (DESIGN §8's resync).
+public struct ClaimedCall: Sendable, Hashable {
+    public var callID: String
+    public var extensionNumber: String
+    /// The whole dialled number, as authorized: a call a restart lost is authorized again from it.
+    public var dialled: String
+    public var answered: Bool
+    /// How long ago the PBX answered the call, by its own clock (answered calls; 0: now).
+    public var answeredMillisAgo: Int64
+
+    public init(callID: String, extensionNumber: String, dialled: String, answered: Bool,
+                answeredMillisAgo: Int64 = 0) {
+        self.callID = callID
+        self.extensionNumber = extensionNumber
+        self.dialled = dialled
+        self.answered = answered
+        self.answeredMillisAgo = answeredMillisAgo
+    }
+}
+
+/// What a resync did with each claimed call.
+public struct ResyncOutcome: Sendable, Hashable {
+    /// Calls metered again, their pushes now going to the resync's route.
+    public var adopted: [String] = []
+    /// Calls the engine does not know, already settled, or could not authorize again: to be hung up.
+    public var unknown: [String] = []
+
+    public init(adopted: [String] = [], unknown: [String] = []) {
+        self.adopted = adopted
+        self.unknown = unknown
+    }
+}
+
+extension MeteringEngine {
+    /// A PBX reconnected and reports these calls up; their pushes go to `route` from now on.
+    ///
+    /// - A known call is adopted: a restored one resumes metering, charges missed meanwhile falling due at once.
+    ///   When the PBX answered a call the engine still has ringing (its Answered was lost with the connection or
+    ///   the restart), the call is answered as of the PBX's answer.
+    /// - In the grace period after a restart (``acceptsLostCalls``), a call the engine does not know is one the
+    ///   restart lost: a call that had rung for less than ``CallCharging/ringingStoreDelayMillis``, or whose answer
+    ///   was not committed yet. It is authorized again as a new call (answered as of the PBX's answer when it
+    ///   was) and adopted when allowed; a refused one is logged as denied and reported unknown.
+    /// - Otherwise an unknown call is reported unknown: the engine never authorized it, or settled it.
+    public func resync(_ calls: [ClaimedCall], route: (any AnyObject & Sendable)?) async -> ResyncOutcome {
+        await adopt(callIDs: calls.map(\.callID))
+        let lostCallsAccepted = acceptsLostCalls
+        var outcome = ResyncOutcome()
+        for call in calls {
+            if setRoute(route, callID: call.callID) {
+                if call.answered, let owner = registry.withLock({ $0.callOwners[call.callID]?.actor }) {
+                    try? await owner.answer(callID: call.callID, millisAgo: call.answeredMillisAgo)
+                }
+                outcome.adopted.append(call.callID)
+            } else if lostCallsAccepted, await authorizeLost(call, route: route) {
+                outcome.adopted.append(call.callID)
+            } else {
+                outcome.unknown.append(call.callID)
+            }
+        }
+        return outcome
+    }
+
+    /// True from ``restore(_:meteredThrough:)`` until ``settleUnclaimed()``: a resync may then claim calls the
+    /// restart lost (``resync(_:route:)``).
+    public var acceptsLostCalls: Bool { registry.withLock { $0.acceptsLostCalls } }
+
+    private func authorizeLost(_ call: ClaimedCall, route: (any AnyObject & Sendable)?) async -> Bool {
+        guard (0...Self.maxBillableMillis).contains(call.answeredMillisAgo) else { return false }
+        let now = context.nowMillis()
+        // An answered call is taken as authorized at its answer: its authorization instant was lost.
+        let at = call.answered ? now - call.answeredMillisAgo : now
+        let request = CallRequest(callID: call.callID, extensionNumber: call.extensionNumber, dialled: call.dialled,
+                                  at: at, secondOfDay: context.secondOfDay(epochMillis: at))
+        guard (try? request.validate()) != nil else { return false }
+        // Registered first: catching up its charges may push a renewal or a cutoff for it, which needs its route.
+        let claimed: ExtensionActor? = registry.withLock { registry in
+            guard registry.callOwners[call.callID] == nil, !registry.recentlyEnded.contains(call.callID),
+                let actor = registry.accounts[call.extensionNumber]
+            else { return nil }
+            registry.callOwners[call.callID] = EngineRegistry.CallOwner(actor: actor, route: route)
+            return actor
+        }
+        guard let actor = claimed else { return false }
+        let allowed = await actor.authorizeLost(request, answered: call.answered)
+        if !allowed { registry.withLock { $0.callOwners[call.callID] = nil } }
+        return allowed
+    }
+}
+
+extension ExtensionActor {
+    /// Answers a call as of `millisAgo` before now (never before its authorization), then takes the charges that
+    /// fell due since. A call already answered changes nothing.
+    func answer(callID: String, millisAgo: Int64) throws(TollgateError) {
+        let now = context.nowMillis()
+        let policy = context.policyBox.policy
+        let answeredAt = now - min(max(0, millisAgo), now - (book.call(callID)?.authorizedAt ?? now))
+        var events = try book.answer(callID: callID, at: answeredAt, policy: policy)
+        events += book.advance(to: now, policy: policy)
+        afterChange(events: events, at: now, policy: policy, movingLater: true)
+    }
+
+    /// Authorizes again a call a restart lost (``MeteringEngine/resync(_:route:)``), answered at `request.at`
+    /// when `answered`. Charges due by now are taken first, so the decision sees the balance as it is now.
+    func authorizeLost(_ request: CallRequest, answered: Bool) -> Bool {
+        guard !book.settledRecently(request.callID) else { return false }
+        let now = context.nowMillis()
+        let policy = context.policyBox.policy
+        var events = book.advance(to: now, policy: policy)
+        let decision = book.authorize(request, policy: policy, rates: context.rates)
+        if case .denied(let reason) = decision {
+            _ = context.journal.append(.denied(book.deniedRecord(request, reason: reason)), checkpoint: nil)
+        } else if answered {
+            events += (try? book.answer(callID: request.callID, at: request.at, policy: policy)) ?? []
+            events += book.advance(to: now, policy: policy)
+        }
+        afterChange(events: events, at: now, policy: policy, movingLater: answered)
+        return decision.isAllowed
+    }
+}
