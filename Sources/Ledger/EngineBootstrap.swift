@@ -31,7 +31,7 @@ extension SQLiteLedger {
         let engine = MeteringEngine(
             clock: clock, originEpochMillis: originEpochMillis, journal: self, policy: try loaded.policy(),
             rates: RateTable(rates: loaded.rates), timeZone: loaded.timeZone, logger: logger)
-        engine.restore(loaded.accounts, meteredThrough: loaded.meteredThrough)
+        engine.restore(loaded.accounts, meteredThrough: loaded.meteredThrough, endedCallIDs: loaded.endedCallIDs)
         return engine
     }
 }

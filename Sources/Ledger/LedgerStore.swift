@@ -7,8 +7,11 @@ public struct LoadedLedger: Sendable {
     public var rates: [Rate]
     public var settings: [String: String]
     /// The last instant the engine was known metering with the open calls live; see
-    /// ``MeteringEngine/restore(_:meteredThrough:)``.
+    /// ``MeteringEngine/restore(_:meteredThrough:endedCallIDs:)``.
     public var meteredThrough: Int64?
+    /// The ids of the last calls settled (denied ones aside), oldest first, at most
+    /// ``endedCallIDsRemembered``: a restarted engine still refuses them as new calls.
+    public var endedCallIDs: [String]
 }
 
 /// A difference `verify` found between the ledger and the balances.

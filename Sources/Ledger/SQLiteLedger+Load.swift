@@ -31,7 +31,11 @@ extension SQLiteLedger {
                 settings[row["key"]] = row["value"] as String
             }
             let meteredThrough = try Int64.fetchOne(db, sql: "SELECT metered_through FROM engine_state WHERE id = 1")
-            return LoadedLedger(accounts: accounts, rates: rates, settings: settings, meteredThrough: meteredThrough)
+            // Newest first along the rowid; a denied id names no call the engine ever had live.
+            let ended = try String.fetchAll(db, sql: "SELECT call_id FROM calls WHERE result <> 'denied' ORDER BY id DESC LIMIT ?",
+                                            arguments: [endedCallIDsRemembered])
+            return LoadedLedger(accounts: accounts, rates: rates, settings: settings, meteredThrough: meteredThrough,
+                                endedCallIDs: ended.reversed())
         }
     }
 }

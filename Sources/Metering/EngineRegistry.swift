@@ -1,3 +1,7 @@
+/// How many ended call ids the engine remembers, engine-wide, to refuse them as new calls; a restarted engine is
+/// given back as many from the call log.
+public let endedCallIDsRemembered = 65_536
+
 /// The engine's maps from numbers and call ids to extension actors, under the engine's one lock.
 ///
 /// A type of its own rather than nested in the generic ``MeteringEngine``: nested, it is generic over the clock
@@ -14,7 +18,7 @@ struct EngineRegistry {
     /// One entry per live call: the PBX server's routing lives here too, so a call costs one map entry and one
     /// lock per change instead of two of each.
     var callOwners: [String: CallOwner] = [:]
-    var recentlyEnded = RecentIDs(capacity: 65_536)
+    var recentlyEnded = RecentIDs(capacity: endedCallIDsRemembered)
     /// Restored calls no PBX has claimed yet.
     var unclaimed: [String: Int64] = [:]
     /// From a restore until the restored calls are settled: a resync may claim calls the restart lost.

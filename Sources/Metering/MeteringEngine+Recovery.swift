@@ -21,14 +21,16 @@ extension MeteringEngine {
     /// took them: in due order, cutting a call whose next charge could not be paid. Then every restored call is
     /// suspended, known live until then: it accrues nothing until a PBX claims it (``adopt(callIDs:)``) or the
     /// grace period ends (``settleUnclaimed()``). The restored state is checkpointed at once, so a second
-    /// crash before any PBX claims the calls does not bill the time in between. Call before serving.
-    public func restore(_ accounts: [RestoredAccount], meteredThrough: Int64? = nil) {
+    /// crash before any PBX claims the calls does not bill the time in between. `endedCallIDs` (oldest first) are
+    /// the calls settled before: they stay refused as new calls. Call before serving.
+    public func restore(_ accounts: [RestoredAccount], meteredThrough: Int64? = nil, endedCallIDs: [String] = []) {
         let policy = context.policy
         // Never re-derive past now: a stored instant ahead of this clock (a clock set back, a damaged file)
         // would bill time the engine never metered.
         let metered = min(meteredThrough ?? .min, context.nowMillis())
         registry.withLock { registry in
             registry.acceptsLostCalls = true
+            for id in endedCallIDs { registry.recentlyEnded.insert(id) }
             for item in accounts {
                 var book = AccountBook(
                     account: item.account, calls: item.calls.map { $0.restore(extensionNumber: item.account.number) })

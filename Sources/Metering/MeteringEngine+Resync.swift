@@ -63,7 +63,7 @@ extension MeteringEngine {
         return outcome
     }
 
-    /// True from ``restore(_:meteredThrough:)`` until ``settleUnclaimed()``: a resync may then claim calls the
+    /// True from ``restore(_:meteredThrough:endedCallIDs:)`` until ``settleUnclaimed()``: a resync may then claim calls the
     /// restart lost (``resync(_:route:)``).
     public var acceptsLostCalls: Bool { registry.withLock { $0.acceptsLostCalls } }
 

@@ -117,6 +117,39 @@ struct LiveRowTests {
         #expect(try await restarted.ledger.verify() == [])
     }
 
+    @Test("after a restart, the ids of calls settled before are still refused as new calls; a denied id is not")
+    func endedIDsSurviveRestart() async throws {
+        let h = try await LedgerHarness()
+        defer { h.directory.remove() }
+        try await h.billedPerSecond("8001", balance: "1.00", rate: "0.01")
+        try await h.answeredCall("done", from: "8001")
+        await h.advance(ms: 2_000)
+        _ = try await h.engine.ended(callID: "done", billableMillis: 2_000, cause: "NORMAL_CLEARING")
+        _ = try await h.engine.authorize(callID: "rang", extensionNumber: "8001", dialled: "0100")
+        _ = try await h.engine.ended(callID: "rang", billableMillis: 0, cause: "NO_ANSWER")
+        _ = try await h.engine.authorize(callID: "no-rate", extensionNumber: "8001", dialled: "5555")
+        let copy = try await h.crashAfterFlush()
+        defer { copy.remove() }
+
+        let restarted = try await LedgerHarness(directory: copy, origin: t0 + 10_000)
+        for id in ["done", "rang"] {
+            let refusal = await #expect(throws: TollgateError.self) {
+                _ = try await restarted.engine.authorize(callID: id, extensionNumber: "8001", dialled: "0100")
+            }
+            #expect(refusal?.code == .alreadyExists)
+            // Nor does a resync in the grace period bring it back.
+            let claim = ClaimedCall(callID: id, extensionNumber: "8001", dialled: "0100", answered: false)
+            #expect(await restarted.engine.resync([claim], route: nil).unknown == [id])
+        }
+        // A repeated End of a call settled before the restart is acknowledged and changes nothing.
+        #expect(try await restarted.engine.ended(callID: "done", billableMillis: 2_000, cause: "x") == .alreadySettled)
+        #expect(try await restarted.engine.authorize(callID: "no-rate", extensionNumber: "8001", dialled: "0100")
+            .isAllowed)
+        _ = try await restarted.engine.settleUnclaimed()
+        try await restarted.close()
+        #expect(try await restarted.ledger.verify() == [])
+    }
+
     @Test("after a power cut at any point, no call whose end was acknowledged comes back live")
     func noPhantomAfterPowerCut() async {
         await propertyCheck(count: 40, input: LedgerPropertyTests.step.array(of: 10...60)) { steps in
