@@ -69,5 +69,8 @@ final class EngineContext: Sendable {
         self.events.append(contentsOf: events)
     }
 
+    /// Pushes events again that were counted when first emitted (a cutoff repeated after a resync).
+    func emitAgain(_ events: [BillingEvent]) { self.events.append(contentsOf: events) }
+
     func finishEvents() { events.finish() }
 }

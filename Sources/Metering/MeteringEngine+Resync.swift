@@ -37,6 +37,7 @@ extension MeteringEngine {
     /// A PBX reconnected and reports these calls up; their pushes go to `route` from now on.
     ///
     /// - A known call is adopted: a restored one resumes metering, charges missed meanwhile falling due at once.
+    ///   A call already cut has its cutoff pushed again: the first push went to a connection that was gone.
     ///   When the PBX answered a call the engine still has ringing (its Answered was lost with the connection or
     ///   the restart), the call is answered as of the PBX's answer.
     /// - In the grace period after a restart (``acceptsLostCalls``), a call the engine does not know is one the
@@ -45,14 +46,25 @@ extension MeteringEngine {
     ///   was) and adopted when allowed; a refused one is logged as denied and reported unknown.
     /// - Otherwise an unknown call is reported unknown: the engine never authorized it, or settled it.
     public func resync(_ calls: [ClaimedCall], route: (any AnyObject & Sendable)?) async -> ResyncOutcome {
-        await adopt(callIDs: calls.map(\.callID))
+        // Routes first: what resuming and answering push (cutoffs at boundaries passed meanwhile) goes to this PBX.
+        let known: [(call: ClaimedCall, owner: ExtensionActor)] = registry.withLock { registry in
+            calls.compactMap { call in
+                guard let index = registry.callOwners.index(forKey: call.callID) else { return nil }
+                registry.callOwners.values[index].route = route
+                return (call, registry.callOwners.values[index].actor)
+            }
+        }
+        // A cutoff pushed while the PBX was away (or lost with a restart) never reached it.
+        for (call, owner) in known { await owner.repeatCutoff(callID: call.callID) }
+        await adopt(callIDs: known.map(\.call.callID))
+        for (call, owner) in known where call.answered {
+            try? await owner.answer(callID: call.callID, millisAgo: call.answeredMillisAgo)
+        }
+        let adoptedKnown = Set(known.map(\.call.callID))
         let lostCallsAccepted = acceptsLostCalls
         var outcome = ResyncOutcome()
         for call in calls {
-            if setRoute(route, callID: call.callID) {
-                if call.answered, let owner = registry.withLock({ $0.callOwners[call.callID]?.actor }) {
-                    try? await owner.answer(callID: call.callID, millisAgo: call.answeredMillisAgo)
-                }
+            if adoptedKnown.contains(call.callID) {
                 outcome.adopted.append(call.callID)
             } else if lostCallsAccepted, await authorizeLost(call, route: route) {
                 outcome.adopted.append(call.callID)
@@ -91,6 +103,12 @@ extension MeteringEngine {
 }
 
 extension ExtensionActor {
+    /// Pushes again the cutoff of a call already cut. Not counted as a new cutoff (nor its lateness).
+    func repeatCutoff(callID: String) {
+        guard let call = book.call(callID), let boundary = call.cutAt else { return }
+        context.emitAgain([.cutoff(callID: callID, extensionNumber: number, boundary: boundary, reason: .insufficientFunds)])
+    }
+
     /// Answers a call as of `millisAgo` before now (never before its authorization), then takes the charges that
     /// fell due since. A call already answered changes nothing.
     func answer(callID: String, millisAgo: Int64) throws(TollgateError) {

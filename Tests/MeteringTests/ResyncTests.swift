@@ -86,6 +86,21 @@ struct ResyncTests {
         #expect(await h.balance("8001") == money("0.01"))
     }
 
+    @Test("a call cut while its PBX was away has its cutoff pushed again, counted once")
+    func cutoffRepeated() async throws {
+        let h = Harness()
+        try await h.billedCall(balance: "0.03")
+        try await h.engine.answered(callID: "c")
+        var reader = EventReader(h.engine)
+        await h.advance(ms: 1_500)
+        let cut = BillingEvent.cutoff(callID: "c", extensionNumber: "8001", boundary: t0 + 1_000,
+                                      reason: .insufficientFunds)
+        #expect(await reader.next(1, where: isCutoff) == [cut])
+        _ = await h.engine.resync([claim("c", answeredAgo: 1_500)], route: nil)
+        #expect(await reader.next(1, where: isCutoff) == [cut])
+        #expect(h.engine.stats.snapshot().cutoffs == 1)
+    }
+
     @Test("an engine that was not restarted does not authorize unknown calls in a resync")
     func noLostCallsWithoutRestart() async throws {
         let h = Harness()
