@@ -26,3 +26,7 @@ swift test --skip-build --parallel
 # performance assertions): calls flow, some are cut and denied, no errors, no overspend, balances add up.
 make --quiet -C LoadTests/loadgen test
 LoadTests/run.sh smoke --tollgate .build/debug/tollgate
+# A crash under load: the server is killed (SIGKILL) after 12 s and started again on the same files; the simulated
+# PBXs reconnect and resync. Fails unless every answered call comes back, no account overspent, the balances add up
+# against the call log, and `verify` finds the ledger clean. 300 CPS: the debug build.
+LOADGEN_ARGS="--cps 300" LoadTests/run.sh crash-restart --tollgate .build/debug/tollgate

@@ -101,9 +101,15 @@ size_t tg_frame_ended(uint8_t *out, size_t capacity, uint64_t correlation_id, co
 size_t tg_frame_ack(uint8_t *out, size_t capacity, uint64_t correlation_id);
 size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *const *numbers,
                                size_t count);
+/* A resync of up to a few hundred calls per frame (the server's frame limit is 64 KiB). */
+size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlation_id, const tg_live_call *calls,
+                       size_t count);
+/* Calls each(call_id, adopted, context) for every id of a TG_MSG_RESYNC_REPLY's payload. 0, or -1 if it is not one. */
+int tg_resync_reply_ids(const uint8_t *payload, size_t length,
+                        void (*each)(const char *call_id, int adopted, void *context), void *context);
 
 enum tg_message_kind { TG_MSG_OTHER = 0, TG_MSG_HELLO_REPLY, TG_MSG_AUTHORIZE_REPLY, TG_MSG_ENDED_REPLY,
-                       TG_MSG_CUTOFF, TG_MSG_WARNING, TG_MSG_GRANT_RENEWAL, TG_MSG_HANGUP };
+                       TG_MSG_CUTOFF, TG_MSG_WARNING, TG_MSG_GRANT_RENEWAL, TG_MSG_HANGUP, TG_MSG_RESYNC_REPLY };
 
 /* A server frame, decoded. is_reply: it carries a status (a reply to correlation_id); otherwise a push. */
 typedef struct {

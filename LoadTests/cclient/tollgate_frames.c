@@ -97,6 +97,44 @@ size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlati
     return frame(out, capacity, &e);
 }
 
+size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlation_id, const tg_live_call *calls,
+                       size_t count) {
+    Tollgate__Pbx__V1__LiveCall live[count ? count : 1];
+    Tollgate__Pbx__V1__LiveCall *pointers[count ? count : 1];
+    for (size_t i = 0; i < count; i++) {
+        tollgate__pbx__v1__live_call__init(&live[i]);
+        live[i].call_id = (char *)calls[i].call_id;
+        live[i].extension_number = (char *)calls[i].extension;
+        live[i].dialled = (char *)(calls[i].dialled ? calls[i].dialled : "");
+        live[i].answered = calls[i].answered ? 1 : 0;
+        live[i].answered_ms_ago = calls[i].answered ? calls[i].answered_ms_ago : 0;
+        pointers[i] = &live[i];
+    }
+    Envelope e = TOLLGATE__PBX__V1__ENVELOPE__INIT;
+    Tollgate__Pbx__V1__ResyncRequest body = TOLLGATE__PBX__V1__RESYNC_REQUEST__INIT;
+    body.n_calls = count;
+    body.calls = pointers;
+    e.correlation_id = correlation_id;
+    e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC;
+    e.resync = &body;
+    return frame(out, capacity, &e);
+}
+
+int tg_resync_reply_ids(const uint8_t *payload, size_t length,
+                        void (*each)(const char *call_id, int adopted, void *context), void *context) {
+    Envelope *e = tollgate__pbx__v1__envelope__unpack(NULL, length, payload);
+    if (!e) return -1;
+    if (e->body_case != TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC_REPLY) {
+        tollgate__pbx__v1__envelope__free_unpacked(e, NULL);
+        return -1;
+    }
+    Tollgate__Pbx__V1__ResyncReply *r = e->resync_reply;
+    for (size_t i = 0; i < r->n_adopted_call_ids; i++) each(r->adopted_call_ids[i], 1, context);
+    for (size_t i = 0; i < r->n_unknown_call_ids; i++) each(r->unknown_call_ids[i], 0, context);
+    tollgate__pbx__v1__envelope__free_unpacked(e, NULL);
+    return 0;
+}
+
 static void copy_id(tg_message *out, const char *id) { snprintf(out->call_id, sizeof out->call_id, "%s", id ? id : ""); }
 
 int tg_decode(const uint8_t *payload, size_t length, tg_message *out) {
@@ -147,6 +185,9 @@ int tg_decode(const uint8_t *payload, size_t length, tg_message *out) {
         out->deadline_ms = e->grant_renewal->deadline_ms;
         out->server_time_ms = e->grant_renewal->server_time_ms;
         out->authorization.grant_unlimited = e->grant_renewal->unlimited;
+        break;
+    case TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC_REPLY:
+        out->kind = TG_MSG_RESYNC_REPLY;
         break;
     case TOLLGATE__PBX__V1__ENVELOPE__BODY_HANGUP:
         out->kind = TG_MSG_HANGUP;

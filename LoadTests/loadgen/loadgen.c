@@ -25,7 +25,12 @@ typedef struct {
     int32_t ext;
     uint8_t state;
     uint8_t bad;   /* placed to a destination that must be refused */
+    uint8_t resend_end; /* --reconnect: its End is to be sent (again) once the connection is back */
+    uint8_t resent;     /* its End was sent again after a reconnect */
+    uint32_t dialled;   /* the dialled number's random digits (see dialled_number) */
     int64_t auth_sent, answer_sent, end_at, expected_cutoff, grant_deadline, grant_ms;
+    int64_t end_billable_ms;
+    const char *end_cause;
 } call;
 
 static options opt;
@@ -53,6 +58,10 @@ static void ext_number(int32_t ext, char *out, size_t size) { snprintf(out, size
 
 static void call_id(uint32_t slot, uint32_t gen, char *out, size_t size) {
     snprintf(out, size, "L%u-%u", slot, gen);
+}
+
+static void dialled_number(const call *c, char *out, size_t size) {
+    snprintf(out, size, "%c%09" PRIu32, c->bad == 1 ? '5' : '0', c->dialled);
 }
 
 static call *call_by_id(const char *id, uint32_t *slot_out) {
@@ -112,18 +121,29 @@ static size_t build_ended(uint8_t *o, size_t cap, uint64_t id, void *a) {
     return tg_frame_ended(o, cap, id, f->id, f->billable_ms, f->cause);
 }
 
-static void send_ended(uint32_t slot, int64_t now, const char *cause) {
+static int request_end(uint32_t slot, int64_t now) {
     call *c = &calls[slot];
     char id[32];
     call_id(slot, c->gen, id, sizeof id);
+    struct frame_args f = {.id = id, .billable_ms = (uint64_t)c->end_billable_ms, .cause = c->end_cause};
+    return conn_request(&conns[c->conn], P_ENDED, slot, c->gen, now, build_ended, &f);
+}
+
+static void send_ended(uint32_t slot, int64_t now, const char *cause) {
+    call *c = &calls[slot];
     int64_t billable = c->answer_sent ? (now - c->answer_sent) / 1000 : 0;
-    struct frame_args f = {.id = id, .billable_ms = (uint64_t)(billable > 0 ? billable : 0), .cause = cause};
-    if (conn_request(&conns[c->conn], P_ENDED, slot, c->gen, now, build_ended, &f) < 0) {
-        count_error(TG_UNAVAILABLE);
-        release(slot);
+    c->end_billable_ms = billable > 0 ? billable : 0;
+    c->end_cause = cause;
+    c->state = ENDING;
+    if (opt.reconnect && conns[c->conn].closed) {
+        /* The call hung up while the server was away: its End goes once the connection is back. */
+        c->resend_end = 1;
         return;
     }
-    c->state = ENDING;
+    if (request_end(slot, now) < 0) {
+        count_error(TG_UNAVAILABLE);
+        release(slot);
+    }
 }
 
 static int pick_extension(int *bad) {
@@ -163,11 +183,11 @@ static int place_call(int64_t now) {
     uint32_t slot = free_slots[--free_count];
     call *c = &calls[slot];
     *c = (call){.gen = c->gen, .conn = conn->index, .ext = ext, .state = AUTHORIZING, .bad = (uint8_t)bad,
-                .auth_sent = now};
+                .auth_sent = now, .dialled = (uint32_t)(next_random() % 1000000000ull)};
     char id[32], number[24], dialled[24];
     call_id(slot, c->gen, id, sizeof id);
     ext_number(ext, number, sizeof number);
-    snprintf(dialled, sizeof dialled, "%c%09" PRIu64, bad == 1 ? '5' : '0', (uint64_t)(next_random() % 1000000000ull));
+    dialled_number(c, dialled, sizeof dialled);
     struct frame_args f = {.id = id, .ext = number, .dialled = dialled};
     if (conn_request(conn, P_AUTHORIZE, slot, c->gen, now, build_authorize, &f) < 0) {
         c->state = FREE;
@@ -232,7 +252,7 @@ static void on_reply(connection *conn, const tg_message *m, int64_t now) {
     }
     p = *found;
     stats.replies++;
-    if (p.kind == P_HELLO || p.kind == P_SYNC) {
+    if (p.kind == P_HELLO || p.kind == P_SYNC || p.kind == P_RESYNC) {
         if (m->status_code != TG_OK) count_error(m->status_code);
         return;
     }
@@ -249,6 +269,12 @@ static void on_reply(connection *conn, const tg_message *m, int64_t now) {
             stats.completed++;
             stats.cost_total += m->settlement.cost_micros;
             if (m->settlement.result == 2) stats.cutoff_results++;
+            /* Settled before the crash, its reply lost: acknowledged again, figures not repeated. */
+            if (c->resent && !m->settlement.settled_now) stats.ends_already_settled++;
+        } else if (c->resent && m->status_code == TG_NOT_FOUND) {
+            /* The crash lost the call itself: authorized (and answered) within the last commit before it. */
+            stats.ends_not_found++;
+            if (c->end_billable_ms > 0) stats.ends_not_found_answered++;
         } else {
             count_error(m->status_code);
         }
@@ -291,6 +317,22 @@ static void on_push(connection *conn, const tg_message *m, int64_t now) {
     if (!c && m->kind != TG_MSG_WARNING) stats.unknown_pushes++;
 }
 
+/* A resync's verdict on one call: adopted ones go on; the PBX hangs up the ones the server does not have. */
+static void on_resync_id(const char *id, int adopted, void *context) {
+    (void)context;
+    uint32_t slot;
+    call *c = call_by_id(id, &slot);
+    if (!c) return;
+    stats.resynced++;
+    if (adopted) {
+        stats.resync_adopted++;
+        if (c->state == ANSWERING) c->state = UP;
+    } else {
+        stats.resync_unknown++;
+        release(slot);
+    }
+}
+
 static void on_frame(connection *conn, const uint8_t *payload, size_t length, void *context) {
     int64_t now = *(int64_t *)context;
     tg_message m;
@@ -298,6 +340,8 @@ static void on_frame(connection *conn, const uint8_t *payload, size_t length, vo
         count_error(TG_INTERNAL);
         return;
     }
+    if (m.is_reply && m.kind == TG_MSG_RESYNC_REPLY && m.status_code == TG_OK)
+        tg_resync_reply_ids(payload, length, on_resync_id, NULL);
     if (m.is_reply) on_reply(conn, &m, now);
     else on_push(conn, &m, now);
 }
@@ -358,11 +402,45 @@ static void frame_router(connection *conn, const uint8_t *payload, size_t length
     else on_frame(conn, payload, length, context);
 }
 
+/* --reconnect: the server went away. Requests awaiting a reply will get none: an authorization without a decision
+ * fails the call, as a PBX does; an End is sent again once the connection is back; answered calls stay up and are
+ * resynced. */
+static void connection_down(connection *conn) {
+    int64_t now = now_us();
+    stats.disconnects++;
+    conn->down_since = conn->next_attempt = now;
+    for (int r = 0; r < 2; r++) {
+        pending_ring *ring = &conn->rings[r];
+        for (uint32_t i = 0; i < ring->count; i++) {
+            pending *p = &ring->slots[(ring->head + i) % ring->capacity];
+            if (p->kind != P_AUTHORIZE && p->kind != P_ENDED) continue;
+            call *c = &calls[p->slot];
+            if (c->state == FREE || c->gen != p->gen) continue;
+            if (p->kind == P_AUTHORIZE) {
+                stats.lost_authorizations++;
+                release(p->slot);
+            } else {
+                c->resend_end = 1;
+            }
+        }
+        ring->head = ring->count = 0;
+    }
+    conn->ring_count = 0;
+    conn->in.length = conn->in.offset = 0;
+    conn->out.length = conn->out.offset = 0;
+    conn->writable_wait = 0;
+    fprintf(stderr, "loadgen: connection %d lost; reconnecting\n", conn->index);
+}
+
 static void connection_lost(connection *conn) {
     if (conn->closed) return;
     conn->closed = 1;
     epoll_ctl(ep, EPOLL_CTL_DEL, conn->fd, NULL);
     close(conn->fd);
+    if (opt.reconnect) {
+        connection_down(conn);
+        return;
+    }
     count_error(TG_UNAVAILABLE);
     fprintf(stderr, "loadgen: connection %d lost\n", conn->index);
     for (uint32_t slot = 0; slot < opt.max_live; slot++) {
@@ -469,6 +547,73 @@ static int open_connections(void) {
     }
     stats.replies = 0;
     return 0;
+}
+
+struct resync_args {
+    const tg_live_call *calls;
+    size_t count;
+};
+
+static size_t build_resync(uint8_t *o, size_t cap, uint64_t id, void *a) {
+    struct resync_args *r = a;
+    return tg_frame_resync(o, cap, id, r->calls, r->count);
+}
+
+/* After a reconnect: the connection's answered calls, 500 per frame (the frame limit is 64 KiB), each with how long
+ * ago it was answered; then the Ends the server did not answer, sent again (each call is settled exactly once). */
+static void resync_connection(connection *conn, int64_t now) {
+    enum { CHUNK = 500 };
+    static tg_live_call live[CHUNK];
+    static char ids[CHUNK][32], numbers[CHUNK][24], dialled[CHUNK][24];
+    size_t count = 0;
+    for (uint32_t slot = 0; slot <= opt.max_live; slot++) {
+        if (count == CHUNK || (slot == opt.max_live && count > 0)) {
+            struct resync_args args = {live, count};
+            if (conn_request(conn, P_RESYNC, 0, 0, now, build_resync, &args) < 0) count_error(TG_UNAVAILABLE);
+            count = 0;
+        }
+        if (slot == opt.max_live) break;
+        call *c = &calls[slot];
+        if (c->conn != conn->index || (c->state != ANSWERING && c->state != UP)) continue;
+        call_id(slot, c->gen, ids[count], sizeof ids[count]);
+        ext_number(c->ext, numbers[count], sizeof numbers[count]);
+        dialled_number(c, dialled[count], sizeof dialled[count]);
+        live[count] = (tg_live_call){.call_id = ids[count], .extension = numbers[count], .dialled = dialled[count],
+                                     .answered = 1, .answered_ms_ago = (uint64_t)((now - c->answer_sent) / 1000)};
+        count++;
+    }
+    for (uint32_t slot = 0; slot < opt.max_live; slot++) {
+        call *c = &calls[slot];
+        if (c->conn != conn->index || c->state != ENDING || !c->resend_end) continue;
+        c->resend_end = 0;
+        c->resent = 1;
+        stats.ends_resent++;
+        if (request_end(slot, now) < 0) {
+            count_error(TG_UNAVAILABLE);
+            release(slot);
+        }
+    }
+}
+
+/* --reconnect: every 100 ms, each connection that is down tries again: handshake, resync, Ends. */
+static void reconnect_due(int64_t now) {
+    for (int i = 0; i < opt.connections; i++) {
+        connection *conn = &conns[i];
+        if (!conn->closed || now < conn->next_attempt) continue;
+        int fd = connect_loopback(opt.host, opt.port);
+        if (fd < 0) {
+            conn->next_attempt = now + 100000;
+            continue;
+        }
+        conn->fd = fd;
+        conn->closed = 0;
+        struct epoll_event event = {.events = EPOLLIN, .data.u64 = (uint64_t)i};
+        epoll_ctl(ep, EPOLL_CTL_ADD, fd, &event);
+        stats.reconnects++;
+        if (now - conn->down_since > stats.downtime_max_us) stats.downtime_max_us = now - conn->down_since;
+        if (conn_request(conn, P_HELLO, 0, 0, now, build_hello, (void *)opt.secret) < 0) count_error(TG_UNAVAILABLE);
+        resync_connection(conn, now);
+    }
 }
 
 struct sync_args {
@@ -620,6 +765,7 @@ static int run_scenario(void) {
                 next_recharge = now + opt.recharge_every_ms * 1000;
             }
         }
+        if (opt.reconnect) reconnect_due(now);
         fire_timers(now);
         flush_all();
         if (!placing && stats.live == 0 && !recharge_job && !metrics_job) break;

@@ -20,7 +20,7 @@ typedef struct {
 int buffer_reserve(buffer *b, size_t extra);
 void buffer_compact(buffer *b);
 
-enum pending_kind { P_HELLO, P_SYNC, P_AUTHORIZE, P_ANSWERED, P_ENDED, P_ECHO };
+enum pending_kind { P_HELLO, P_SYNC, P_AUTHORIZE, P_ANSWERED, P_ENDED, P_ECHO, P_RESYNC };
 
 typedef struct {
     uint64_t id;
@@ -43,10 +43,12 @@ typedef struct {
     uint64_t next_id;
     /* Requests awaiting their reply, in send order. The server answers in order, except that a settlement's
      * reply waits for its commit (settlements stay in order among themselves): so one ring for Ended, one for
-     * everything else, and a reply is always at the head of one of them. */
+     * everything else, and a reply is nearly always at the head of one of them (an End refused at once overtakes
+     * settlements waiting for their commit; conn_take_reply then looks further in). */
     pending_ring rings[2];
     uint32_t ring_count; /* both rings */
     uint32_t window;     /* requests in flight beyond which the connection takes no new calls */
+    int64_t down_since, next_attempt; /* --reconnect: when it went down, when to try again */
 } connection;
 
 int connect_loopback(const char *host, int port);
@@ -67,6 +69,10 @@ typedef struct {
     uint64_t started, completed, denied, errors, cutoffs, warnings, hangups, grant_renewals, grant_expired;
     uint64_t unexpected_allowed, bad_calls, authorize_replies, replies, recharges_ok, recharges_failed;
     uint64_t unknown_pushes, cutoff_results;
+    /* --reconnect: what a server crash did to the calls in flight */
+    uint64_t disconnects, reconnects, lost_authorizations, resynced, resync_adopted, resync_unknown;
+    uint64_t ends_resent, ends_already_settled, ends_not_found, ends_not_found_answered;
+    int64_t downtime_max_us;
     uint64_t errors_by_status[32]; /* by wire status code; 31 = other */
     uint64_t http_errors;
     int64_t cost_total, recharged_total;

@@ -79,12 +79,21 @@ static int ring_push(pending_ring *r, pending p) {
     return 0;
 }
 
-static pending *ring_take(pending_ring *r, uint64_t id) {
-    if (r->count == 0 || r->slots[r->head].id != id) return NULL;
-    pending *p = &r->slots[r->head];
-    r->head = (r->head + 1) % r->capacity;
-    r->count--;
-    return p;
+/* Replies nearly always come in order (the head); an End refused at once (NOT_FOUND) overtakes settlements still
+ * waiting for their commit, so a reply further in is taken out too, the ones before it moving up one place. */
+static pending *ring_take(pending_ring *r, uint64_t id, int head_only) {
+    static pending taken;
+    for (uint32_t i = 0; i < (head_only ? (r->count > 0) : r->count); i++) {
+        uint32_t at = (r->head + i) % r->capacity;
+        if (r->slots[at].id != id) continue;
+        taken = r->slots[at];
+        for (uint32_t j = i; j > 0; j--)
+            r->slots[(r->head + j) % r->capacity] = r->slots[(r->head + j - 1) % r->capacity];
+        r->head = (r->head + 1) % r->capacity;
+        r->count--;
+        return &taken;
+    }
+    return NULL;
 }
 
 int conn_init(connection *c, int fd, int index, uint32_t window) {
@@ -172,8 +181,10 @@ int conn_read(connection *c, void (*on_frame)(connection *, const uint8_t *, siz
 }
 
 pending *conn_take_reply(connection *c, uint64_t correlation_id) {
-    pending *p = ring_take(&c->rings[0], correlation_id);
-    if (!p) p = ring_take(&c->rings[1], correlation_id);
+    pending *p = ring_take(&c->rings[0], correlation_id, 1);
+    if (!p) p = ring_take(&c->rings[1], correlation_id, 1);
+    if (!p) p = ring_take(&c->rings[1], correlation_id, 0);
+    if (!p) p = ring_take(&c->rings[0], correlation_id, 0);
     if (p) c->ring_count--;
     return p;
 }

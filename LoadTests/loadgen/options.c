@@ -27,6 +27,8 @@ static const char usage[] =
     "  --server-pid PID       sample the server's resident memory\n"
     "  --json FILE --timeline FILE   summary (JSON) and per-second rows (CSV)\n"
     "  --sync-only            connect, sync the extensions, exit\n"
+    "  --reconnect            when the server goes away (a crash under test), reconnect, resync the calls still up\n"
+    "                         and send again the Ends it did not answer\n"
     "  --echo PORT            the transport baseline: the same frames against `loadgen --echo-server PORT`\n"
     "  --echo-server PORT     run the bare echo server for --duration + 30 s\n";
 
@@ -47,6 +49,7 @@ int parse_options(int argc, char **argv, options *o) {
         {"recharge-every-ms", 1, 0, 11}, {"recharge-amount", 1, 0, 12}, {"http-port", 1, 0, 13},
         {"token-file", 1, 0, 14}, {"server-pid", 1, 0, 15}, {"json", 1, 0, 16}, {"timeline", 1, 0, 17},
         {"sync-only", 0, 0, 18}, {"echo", 1, 0, 19}, {"echo-server", 1, 0, 20}, {"seed", 1, 0, 21},
+        {"reconnect", 0, 0, 22},
         {"help", 0, 0, '?'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -91,6 +94,7 @@ int parse_options(int argc, char **argv, options *o) {
         case 16: o->json_path = optarg; break;
         case 17: o->timeline_path = optarg; break;
         case 18: o->sync_only = 1; break;
+        case 22: o->reconnect = 1; break;
         case 19: o->echo_port = atoi(optarg); break;
         case 20: o->echo_server_port = atoi(optarg); break;
         case 21: o->seed = atoi(optarg); break;

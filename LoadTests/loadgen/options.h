@@ -9,7 +9,7 @@ enum distribution { DIST_FIXED, DIST_UNIFORM, DIST_EXPONENTIAL };
 typedef struct {
     const char *scenario, *host, *secret, *json_path, *timeline_path, *token_file, *recharge_amount;
     int port, http_port, connections, inflight, extensions, locked, broke, ext_base, calls_per_ext;
-    int duration_s, time_limit_s, drain_s, server_pid, sync_only, echo_port, echo_server_port, seed;
+    int duration_s, time_limit_s, drain_s, server_pid, sync_only, echo_port, echo_server_port, seed, reconnect;
     double cps, answer_ratio, bad_share, hold_ms, hold_min_ms, hold_max_ms;
     enum distribution distribution;
     uint32_t max_live;

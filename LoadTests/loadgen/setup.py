@@ -20,6 +20,7 @@ parser.add_argument("--rate-micros", type=int, required=True)
 parser.add_argument("--unit-s", type=int, default=1)
 parser.add_argument("--warning-lead-s", type=int, default=0)
 parser.add_argument("--token-out", required=True)
+parser.add_argument("--login-out", help="also write the billing user's name and password (login.py reads it)")
 args = parser.parse_args()
 
 api = API(args.http)
@@ -29,6 +30,9 @@ user = api.call("POST", "/api/v1/admin/users")
 api.token = api.call("POST", "/api/v1/auth/login", {"user": user["name"], "password": user["password"]})["token"]
 with open(args.token_out, "w") as f:
     f.write(api.token + "\n")
+if args.login_out:
+    with open(args.login_out, "w") as f:
+        f.write(user["name"] + "\n" + user["password"] + "\n")
 
 if args.warning_lead_s:
     settings = api.call("GET", "/api/v1/settings")

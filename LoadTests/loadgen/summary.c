@@ -49,6 +49,14 @@ int write_summary(const char *path, const char *scenario, const run_stats *s, co
     fprintf(f, "  \"cost_total_micros\": %" PRId64 ",\n  \"recharged_total_micros\": %" PRId64 ",\n  \"recharges_ok\": %" PRIu64
             ",\n  \"recharges_failed\": %" PRIu64 ",\n",
             s->cost_total, s->recharged_total, s->recharges_ok, s->recharges_failed);
+    fprintf(f, "  \"disconnects\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"downtime_max_us\": %" PRId64
+            ",\n  \"lost_authorizations\": %" PRIu64 ",\n  \"resynced_calls\": %" PRIu64 ",\n  \"resync_adopted\": %" PRIu64
+            ",\n  \"resync_unknown\": %" PRIu64 ",\n",
+            s->disconnects, s->reconnects, s->downtime_max_us, s->lost_authorizations, s->resynced, s->resync_adopted,
+            s->resync_unknown);
+    fprintf(f, "  \"ends_resent\": %" PRIu64 ",\n  \"ends_already_settled\": %" PRIu64 ",\n  \"ends_not_found\": %" PRIu64
+            ",\n  \"ends_not_found_answered\": %" PRIu64 ",\n",
+            s->ends_resent, s->ends_already_settled, s->ends_not_found, s->ends_not_found_answered);
     fprintf(f, "  \"server_rss_base_bytes\": %" PRId64 ",\n  \"server_rss_peak_bytes\": %" PRId64
             ",\n  \"bytes_per_live_call\": %" PRId64 "\n}\n",
             s->rss_base, s->rss_peak, s->live_peak ? rss_added / (int64_t)s->live_peak : 0);

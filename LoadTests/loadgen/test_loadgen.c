@@ -5,8 +5,10 @@
 #include <string.h>
 
 #include "histogram.h"
+#include "loadgen.h"
 #include "options.h"
 #include "timers.h"
+#include "tollgate/pbx/v1/pbx.pb-c.h"
 #include "tollgate_client.h"
 
 static int failures;
@@ -82,6 +84,69 @@ static void frames(void) {
     CHECK(tg_decode(garbage, sizeof garbage, &m) == -1, "garbage is refused");
 }
 
+/* A resync frame carries each call's number and answer age; a reply's ids come back adopted or unknown. */
+static int adopted_seen, unknown_seen;
+static void count_id(const char *id, int adopted, void *context) {
+    (void)context;
+    if (adopted && strcmp(id, "a") == 0) adopted_seen++;
+    if (!adopted && strcmp(id, "u") == 0) unknown_seen++;
+}
+
+static void resync_frames(void) {
+    uint8_t frame[512];
+    tg_live_call calls[] = {{"L1-0", "10000001", "0123", 1, 1500}, {"L2-0", "10000002", "0456", 0, 99}};
+    size_t n = tg_frame_resync(frame, sizeof frame, 9, calls, 2);
+    CHECK(n > 4, "resync frame built");
+    Tollgate__Pbx__V1__Envelope *e = tollgate__pbx__v1__envelope__unpack(NULL, n - 4, frame + 4);
+    CHECK(e && e->body_case == TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC && e->resync->n_calls == 2, "resync decoded");
+    if (e && e->body_case == TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC && e->resync->n_calls == 2) {
+        Tollgate__Pbx__V1__LiveCall *first = e->resync->calls[0], *second = e->resync->calls[1];
+        CHECK(strcmp(first->dialled, "0123") == 0 && first->answered && first->answered_ms_ago == 1500, "answered call");
+        CHECK(!second->answered && second->answered_ms_ago == 0, "a ringing call has no answer age");
+    }
+    if (e) tollgate__pbx__v1__envelope__free_unpacked(e, NULL);
+
+    Tollgate__Pbx__V1__Envelope reply = TOLLGATE__PBX__V1__ENVELOPE__INIT;
+    Tollgate__Pbx__V1__ResyncReply body = TOLLGATE__PBX__V1__RESYNC_REPLY__INIT;
+    char *adopted[] = {"a"}, *unknown[] = {"u"};
+    body.n_adopted_call_ids = 1;
+    body.adopted_call_ids = adopted;
+    body.n_unknown_call_ids = 1;
+    body.unknown_call_ids = unknown;
+    reply.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC_REPLY;
+    reply.resync_reply = &body;
+    size_t size = tollgate__pbx__v1__envelope__pack(&reply, frame);
+    tg_message m;
+    CHECK(tg_decode(frame, size, &m) == 0 && m.kind == TG_MSG_RESYNC_REPLY, "resync reply kind");
+    CHECK(tg_resync_reply_ids(frame, size, count_id, NULL) == 0 && adopted_seen == 1 && unknown_seen == 1,
+          "resync reply ids: %d adopted, %d unknown", adopted_seen, unknown_seen);
+}
+
+static size_t one_byte(uint8_t *out, size_t capacity, uint64_t id, void *arg) {
+    (void)id, (void)arg;
+    if (capacity < 1) return 0;
+    out[0] = 0;
+    return 1;
+}
+
+/* Replies are matched by correlation id: an End refused at once may overtake settlements still committing. */
+static void replies_out_of_order(void) {
+    connection c;
+    CHECK(conn_init(&c, -1, 0, 2) == 0, "connection");
+    for (uint32_t slot = 1; slot <= 4; slot++) conn_request(&c, P_ENDED, slot, 0, 0, one_byte, NULL);
+    conn_request(&c, P_AUTHORIZE, 9, 0, 0, one_byte, NULL);
+    pending *p = conn_take_reply(&c, 3);
+    CHECK(p && p->slot == 3 && p->kind == P_ENDED, "the third End's reply first");
+    p = conn_take_reply(&c, 5);
+    CHECK(p && p->slot == 9 && p->kind == P_AUTHORIZE, "then the authorization's");
+    for (uint32_t id = 1; id <= 4; id++) {
+        if (id == 3) continue;
+        p = conn_take_reply(&c, id);
+        CHECK(p && p->slot == id, "End %u in order after it", id);
+    }
+    CHECK(conn_take_reply(&c, 3) == NULL && c.ring_count == 0, "each reply taken once");
+}
+
 static void cutoff_boundary(void) {
     options o;
     char *argv[] = {"loadgen", "--port", "1", "--balance-micros", "105000", "--credit-micros", "20000",
@@ -95,6 +160,8 @@ int main(void) {
     histogram_percentiles();
     timer_order();
     frames();
+    resync_frames();
+    replies_out_of_order();
     cutoff_boundary();
     printf("loadgen unit checks: %d failure(s)\n", failures);
     return failures ? 1 : 0;

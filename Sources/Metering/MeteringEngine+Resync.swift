@@ -26,6 +26,8 @@ public struct ResyncOutcome: Sendable, Hashable {
     public var adopted: [String] = []
     /// Calls the engine does not know, already settled, or could not authorize again: to be hung up.
     public var unknown: [String] = []
+    /// How many of the adopted calls were lost by a restart and authorized again.
+    public var authorizedAgain = 0
 
     public init(adopted: [String] = [], unknown: [String] = []) {
         self.adopted = adopted
@@ -68,6 +70,7 @@ extension MeteringEngine {
                 outcome.adopted.append(call.callID)
             } else if lostCallsAccepted, await authorizeLost(call, route: route) {
                 outcome.adopted.append(call.callID)
+                outcome.authorizedAgain += 1
             } else {
                 outcome.unknown.append(call.callID)
             }

@@ -158,6 +158,10 @@ extension PBXServer {
                     ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
                                 answered: $0.answered, answeredMillisAgo: $0.answeredMillisAgo)
                 }, route: connection)
+                logger.info("resynced calls", metadata: [
+                    "claimed": "\(calls.count)", "adopted": "\(outcome.adopted.count)",
+                    "authorizedAgain": "\(outcome.authorizedAgain)", "unknown": "\(outcome.unknown.count)",
+                ])
                 return WireReplies.resync(correlationID: correlationID, adopted: outcome.adopted,
                                           unknown: outcome.unknown)
             case .pushAcknowledged:
