@@ -344,26 +344,18 @@ int tg_extension_sync(tg_client *c, const char *const *numbers, const char *cons
 }
 
 int tg_resync(tg_client *c, const tg_live_call *live, size_t count, size_t *adopted, tg_status *status) {
-    Tollgate__Pbx__V1__LiveCall *calls = calloc(count ? count : 1, sizeof *calls);
-    Tollgate__Pbx__V1__LiveCall **pointers = calloc(count ? count : 1, sizeof *pointers);
-    for (size_t i = 0; i < count; i++) {
-        tollgate__pbx__v1__live_call__init(&calls[i]);
-        calls[i].call_id = (char *)live[i].call_id;
-        calls[i].extension_number = (char *)live[i].extension;
-        calls[i].dialled = (char *)(live[i].dialled ? live[i].dialled : "");
-        calls[i].answered = live[i].answered ? 1 : 0;
-        calls[i].answered_ms_ago = live[i].answered ? live[i].answered_ms_ago : 0;
-        pointers[i] = &calls[i];
+    /* Built by the event-loop API's builder (one place that fills LiveCalls), read back as the request to send:
+     * a resync is rare. */
+    uint8_t *frame = malloc(MAX_FRAME);
+    size_t n = frame ? tg_frame_resync(frame, MAX_FRAME, 0, live, count) : 0;
+    Envelope *request = n ? tollgate__pbx__v1__envelope__unpack(NULL, n - 4, frame + 4) : NULL;
+    free(frame);
+    if (!request) {
+        set_status(status, TG_INVALID_ARGUMENT, "too many calls for one resync frame", "calls");
+        return TG_INVALID_ARGUMENT;
     }
-    Envelope request = TOLLGATE__PBX__V1__ENVELOPE__INIT;
-    Tollgate__Pbx__V1__ResyncRequest body = TOLLGATE__PBX__V1__RESYNC_REQUEST__INIT;
-    body.n_calls = count;
-    body.calls = pointers;
-    request.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC;
-    request.resync = &body;
-    Envelope *reply = call(c, &request, status);
-    free(pointers);
-    free(calls);
+    Envelope *reply = call(c, request, status);
+    tollgate__pbx__v1__envelope__free_unpacked(request, NULL);
     if (!reply) return TG_IO_ERROR;
     if (adopted && reply->body_case == TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC_REPLY)
         *adopted = reply->resync_reply->n_adopted_call_ids;

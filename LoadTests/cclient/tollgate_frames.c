@@ -2,6 +2,7 @@
 #include "tollgate_client.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "tollgate/pbx/v1/pbx.pb-c.h"
@@ -99,8 +100,14 @@ size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlati
 
 size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlation_id, const tg_live_call *calls,
                        size_t count) {
-    Tollgate__Pbx__V1__LiveCall live[count ? count : 1];
-    Tollgate__Pbx__V1__LiveCall *pointers[count ? count : 1];
+    /* On the heap: a caller may pass more calls than a frame holds (refused below), too many for the stack. */
+    Tollgate__Pbx__V1__LiveCall *live = calloc(count ? count : 1, sizeof *live);
+    Tollgate__Pbx__V1__LiveCall **pointers = calloc(count ? count : 1, sizeof *pointers);
+    if (!live || !pointers) {
+        free(live);
+        free(pointers);
+        return 0;
+    }
     for (size_t i = 0; i < count; i++) {
         tollgate__pbx__v1__live_call__init(&live[i]);
         live[i].call_id = (char *)calls[i].call_id;
@@ -117,7 +124,10 @@ size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlation_id, c
     e.correlation_id = correlation_id;
     e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_RESYNC;
     e.resync = &body;
-    return frame(out, capacity, &e);
+    size_t n = frame(out, capacity, &e);
+    free(pointers);
+    free(live);
+    return n;
 }
 
 int tg_resync_reply_ids(const uint8_t *payload, size_t length,

@@ -105,6 +105,11 @@ static void resync_frames(void) {
         CHECK(!second->answered && second->answered_ms_ago == 0, "a ringing call has no answer age");
     }
     if (e) tollgate__pbx__v1__envelope__free_unpacked(e, NULL);
+    enum { MANY = 100000 };
+    static tg_live_call many[MANY];
+    static uint8_t big[64 * 1024];
+    for (int i = 0; i < MANY; i++) many[i] = calls[0];
+    CHECK(tg_frame_resync(big, sizeof big, 9, many, MANY) == 0, "more calls than a 64 KiB frame holds are refused");
 
     Tollgate__Pbx__V1__Envelope reply = TOLLGATE__PBX__V1__ENVELOPE__INIT;
     Tollgate__Pbx__V1__ResyncReply body = TOLLGATE__PBX__V1__RESYNC_REPLY__INIT;

@@ -154,10 +154,7 @@ extension PBXServer {
                 guard calls.count <= 100_000 else {
                     throw TollgateError(.invalidArgument, "at most 100,000 calls per resync", field: "calls")
                 }
-                let outcome = await engine.resync(calls.map {
-                    ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
-                                answered: $0.answered, answeredMillisAgo: $0.answeredMillisAgo)
-                }, route: connection)
+                let outcome = await engine.resync(calls, route: connection)
                 logger.info("resynced calls", metadata: [
                     "claimed": "\(calls.count)", "adopted": "\(outcome.adopted.count)",
                     "authorizedAgain": "\(outcome.authorizedAgain)", "unknown": "\(outcome.unknown.count)",

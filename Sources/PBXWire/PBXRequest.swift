@@ -1,3 +1,5 @@
+public import BillingCore
+
 /// A request from an established PBX session, decoded into plain values for the engine.
 public enum PBXRequest: Sendable, Hashable {
     case authorize(callID: String, extensionNumber: String, dialled: String)
@@ -14,12 +16,4 @@ public enum PBXRequest: Sendable, Hashable {
         public var userName: String
     }
 
-    public struct ClaimedCall: Sendable, Hashable {
-        public var callID: String
-        public var extensionNumber: String
-        public var dialled: String
-        public var answered: Bool
-        /// How long ago the PBX answered the call (answered calls; 0: now).
-        public var answeredMillisAgo: Int64
-    }
 }

@@ -95,7 +95,7 @@ public struct SessionStateMachine: Sendable {
                                                                                   field: "answered_ms_ago")))
             }
             return .dispatch(correlationID: id, .resync(request.calls.map {
-                PBXRequest.ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
+                ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
                                        answered: $0.answered, answeredMillisAgo: Int64($0.answeredMsAgo))
             }))
         case .ack:
