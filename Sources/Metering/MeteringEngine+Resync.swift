@@ -27,20 +27,21 @@ extension MeteringEngine {
     ///   was not committed yet. It is authorized again as a new call (answered as of the PBX's answer when it
     ///   was) and adopted when allowed; a refused one is logged as denied and reported unknown.
     /// - Otherwise an unknown call is reported unknown: the engine never authorized it, or settled it.
-    public func resync(_ calls: [ClaimedCall], route: (any AnyObject & Sendable)?) async -> ResyncOutcome {
+    public func resync(_ claims: [ClaimedCall], route: (any AnyObject & Sendable)?) async -> ResyncOutcome {
+        // An id claimed twice is one call, answered once in the reply.
+        var seen = Set<String>()
+        let calls = claims.filter { seen.insert($0.callID).inserted }
         // Routes first: what resuming and answering push (cutoffs at boundaries passed meanwhile) goes to this PBX.
         let known: [(call: ClaimedCall, owner: ExtensionActor)] = registry.withLock { registry in
             calls.compactMap { call in
                 guard let index = registry.callOwners.index(forKey: call.callID) else { return nil }
                 registry.callOwners.values[index].route = route
+                if !registry.unclaimed.isEmpty { registry.unclaimed[call.callID] = nil }
                 return (call, registry.callOwners.values[index].actor)
             }
         }
-        // A cutoff pushed while the PBX was away (or lost with a restart) never reached it.
-        for (call, owner) in known { await owner.repeatCutoff(callID: call.callID) }
-        await adopt(callIDs: known.map(\.call.callID))
-        for (call, owner) in known where call.answered {
-            try? await owner.answer(callID: call.callID, millisAgo: call.answeredMillisAgo)
+        for (call, owner) in known {
+            await owner.reclaim(callID: call.callID, answeredMillisAgo: call.answered ? call.answeredMillisAgo : nil)
         }
         let adoptedKnown = Set(known.map(\.call.callID))
         let lostCallsAccepted = acceptsLostCalls
@@ -86,21 +87,25 @@ extension MeteringEngine {
 }
 
 extension ExtensionActor {
-    /// Pushes again the cutoff of a call already cut. Not counted as a new cutoff (nor its lateness).
-    func repeatCutoff(callID: String) {
-        guard let call = book.call(callID), let boundary = call.cutAt else { return }
-        context.emitAgain([.cutoff(callID: callID, extensionNumber: number, boundary: boundary, reason: .insufficientFunds)])
-    }
-
-    /// Answers a call as of `millisAgo` before now (never before its authorization), then takes the charges that
-    /// fell due since. A call already answered changes nothing.
-    func answer(callID: String, millisAgo: Int64) throws(TollgateError) {
+    /// A known call a reconnected PBX claims (``MeteringEngine/resync(_:route:)``), in one step: a cutoff made
+    /// while the PBX was away is pushed again (not counted as a new cutoff, nor its lateness), a restored call
+    /// resumes, and a call still ringing here that the PBX answered `answeredMillisAgo` ago is answered then
+    /// (never before its authorization). Charges due by now are taken.
+    func reclaim(callID: String, answeredMillisAgo: Int64?) {
+        guard let call = book.call(callID) else { return }
+        if let boundary = call.cutAt {
+            context.emitAgain([.cutoff(callID: callID, extensionNumber: number, boundary: boundary,
+                                       reason: .insufficientFunds)])
+        }
         let now = context.nowMillis()
         let policy = context.policyBox.policy
-        let answeredAt = now - min(max(0, millisAgo), now - (book.call(callID)?.authorizedAt ?? now))
-        var events = try book.answer(callID: callID, at: answeredAt, policy: policy)
-        events += book.advance(to: now, policy: policy)
-        afterChange(events: events, at: now, policy: policy, movingLater: true)
+        var events = book.resume(callIDs: [callID], at: now, policy: policy)
+        if let millisAgo = answeredMillisAgo {
+            let answeredAt = now - min(max(0, millisAgo), now - call.authorizedAt)
+            events += (try? book.answer(callID: callID, at: answeredAt, policy: policy)) ?? []
+            events += book.advance(to: now, policy: policy)
+        }
+        afterChange(events: events, at: now, policy: policy, movingLater: answeredMillisAgo != nil)
     }
 
     /// Authorizes again a call a restart lost (``MeteringEngine/resync(_:route:)``), answered at `request.at`

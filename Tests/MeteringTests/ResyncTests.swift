@@ -101,6 +101,18 @@ struct ResyncTests {
         #expect(h.engine.stats.snapshot().cutoffs == 1)
     }
 
+    @Test("an id claimed twice in one resync is one call, in the reply once")
+    func duplicateClaims() async throws {
+        let h = Harness()
+        h.engine.restore([RestoredAccount(
+            account: ExtensionAccount(number: "8001", billingEnabled: true, balance: money("1")), calls: [],
+            checkpointAt: t0)])
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        _ = try await h.engine.authorize(callID: "c", extensionNumber: "8001", dialled: "0123")
+        let outcome = await h.engine.resync([claim("c"), claim("lost"), claim("c"), claim("lost")], route: nil)
+        #expect(outcome.adopted == ["c", "lost"] && outcome.unknown.isEmpty && outcome.authorizedAgain == 1)
+    }
+
     @Test("an engine that was not restarted does not authorize unknown calls in a resync")
     func noLostCallsWithoutRestart() async throws {
         let h = Harness()
