@@ -17,6 +17,9 @@ let package = Package(
         .library(name: "BillingCore", targets: ["BillingCore"]),
         .library(name: "Metering", targets: ["Metering"]),
         .library(name: "Ledger", targets: ["Ledger"]),
+        // The wire fuzzing harness, for the libFuzzer target in Fuzz/ (a debug build: it reaches the server's
+        // internals through @testable).
+        .library(name: "WireFuzzing", targets: ["WireFuzzing"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -127,6 +130,17 @@ let package = Package(
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
+        .target(
+            name: "WireFuzzing",
+            dependencies: [
+                "BillingCore", "Metering", "PBXWire", "PBXServer", "TestSupport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+            ],
+            path: "Tests/WireFuzzing",
+            swiftSettings: strictSettings
+        ),
         .testTarget(
             name: "BillingCoreTests",
             dependencies: [
@@ -170,6 +184,11 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "WireFuzzTests",
+            dependencies: ["WireFuzzing", "BillingCore", "PBXWire"],
             swiftSettings: strictSettings
         ),
         .testTarget(

@@ -37,6 +37,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
             move: { actor, from, to in scheduler.move(actor, from: from, to: to) })
     }
 
+    deinit { scheduler.removeAll() }
+
     /// Decision counts, cutoffs, authorize latency and cutoff lateness.
     public var stats: EngineStats { context.stats }
 

@@ -30,6 +30,12 @@ public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duratio
     /// something is scheduled); nil while it ticks.
     public var plannedWake: Int64? { state.withLock { $0.plannedWake } }
 
+    /// Forgets every pending wake-up. A scheduled extension holds the engine's context, whose `schedule` holds
+    /// this scheduler: the cycle is broken here when the engine goes (an engine per test or fuzz input).
+    func removeAll() {
+        state.withLock { $0.wheel = TimerWheel(start: time.nowMillis()) }
+    }
+
     /// Wakes `target` at the engine instant `at` (ms since the epoch).
     func schedule(_ target: ExtensionActor, at: Int64) {
         let waiter = state.withLock { state -> CheckedContinuation<Void, Never>? in

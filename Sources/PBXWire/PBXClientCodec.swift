@@ -1,4 +1,4 @@
-import BillingCore
+public import BillingCore
 public import NIOCore
 import SwiftProtobuf
 
@@ -70,6 +70,21 @@ public enum PBXClientCodec {
             return info
         }
         return Self.request(correlationID, .extensionSync(request))
+    }
+
+    /// The live calls a PBX claims after it reconnected.
+    public static func resync(correlationID: UInt64, calls: [ClaimedCall]) -> [UInt8] {
+        var request = Tollgate_Pbx_V1_ResyncRequest()
+        request.calls = calls.map {
+            var call = Tollgate_Pbx_V1_LiveCall()
+            call.callID = $0.callID
+            call.extensionNumber = $0.extensionNumber
+            call.dialled = $0.dialled
+            call.answered = $0.answered
+            call.answeredMsAgo = UInt64(max(0, $0.answeredMillisAgo))
+            return call
+        }
+        return Self.request(correlationID, .resync(request))
     }
 
     public static func heartbeat(correlationID: UInt64) -> [UInt8] {

@@ -1,0 +1,154 @@
+import BillingCore
+import Foundation
+import Logging
+import Metering
+import NIOCore
+import NIOEmbedded
+@testable import PBXServer
+import PBXWire
+import TestSupport
+
+/// Plays arbitrary bytes to the PBX server's request path as one connection's byte stream, after a valid
+/// handshake: the same pipeline as a socket (frame decoder, envelope decoder), the session state machine, and
+/// the server's request handling on a real engine with a manual clock and an in-memory journal.
+///
+/// Time is in the input's hands: after each request the clock moves by the low byte of its correlation id
+/// times 250 ms (0 to 63.75 s), so inputs can reach charges, warnings and cuts.
+/// Used by the libFuzzer target in `Fuzz/` and by the tests that replay its corpus.
+public enum WireFuzzHarness {
+    /// The shared secret the harness's handshake uses.
+    public static let secret = "fuzz-secret"
+    /// Extensions set up before the input plays, with their balance, credit and status.
+    static let accounts: [(number: String, balance: Int64, credit: Int64, locked: Bool)] = [
+        ("100", 1_000_000, 0, false), ("101", 50_000, 100_000, false), ("102", 1_000_000_000, 5_000_000, false),
+        ("103", 1_000_000, 0, true), ("104", 0, 0, false),
+    ]
+    static let originMillis: Int64 = 1_700_000_000_000
+
+    /// What one input did, and every rule it broke.
+    public struct Outcome: Sendable {
+        /// Requests handed to the engine.
+        public var dispatched = 0
+        /// Frames the server would have written in reply (pushes aside).
+        public var replies = 0
+        /// Whether the session ended (a broken stream, a bad frame).
+        public var closed = false
+        /// Broken invariants: each is a finding.
+        public var violations: [String] = []
+    }
+
+    /// Runs one input on a fresh engine.
+    public static func run(_ input: [UInt8]) async -> Outcome {
+        var outcome = Outcome()
+        let clock = ManualClock()
+        let journal = MemoryJournal()
+        let engine = MeteringEngine(clock: clock, originEpochMillis: originMillis, journal: journal)
+        do {
+            try await setUp(engine)
+        } catch {
+            outcome.violations.append("set-up failed: \(error)")
+            return outcome
+        }
+        let server = PBXServer(engine: engine, configuration: .init(
+            port: 0, session: .init(secret: secret, serverVersion: "fuzz", maxFrameBytes: 64 * 1024)),
+                               logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
+        let connection = PBXConnection(sessionID: "fuzz", nodeID: "fuzz", pushes: PushQueue(bound: 100_000),
+                                       close: {})
+        var machine = SessionStateMachine(configuration: server.configuration.session)
+        let (envelopes, streamError) = decode(hello() + input, maxFrameBytes: server.configuration.session.maxFrameBytes)
+
+        frames: for envelope in envelopes {
+            switch machine.received(envelope, nowMillis: engine.nowMillis(), sessionID: "fuzz") {
+            case .send:
+                outcome.replies += 1
+            case .sendAndClose:
+                outcome.replies += 1
+                outcome.closed = true
+                break frames
+            case .none:
+                break frames
+            case .dispatch(let correlationID, let request):
+                outcome.dispatched += 1
+                let before = outcome.replies
+                if await server.handle(request, correlationID: correlationID, on: connection) != nil {
+                    outcome.replies += 1
+                }
+                if case .pushAcknowledged = request {} else if outcome.replies == before {
+                    outcome.violations.append("request \(correlationID) got no reply")
+                }
+                clock.advance(by: .milliseconds(Int64(correlationID & 0xFF) * 250))
+                await engine.scheduler.fireDue()
+            }
+        }
+        if let streamError, !outcome.closed, case .sendAndClose = machine.frameFailed(streamError) {
+            outcome.replies += 1
+            outcome.closed = true
+        }
+        outcome.violations += await brokenRules(engine, journal)
+        return outcome
+    }
+
+    /// Frames as the server's pipeline cuts and decodes them, and the error that ended the stream, if any.
+    static func decode(_ bytes: [UInt8], maxFrameBytes: Int) -> ([InboundEnvelope], FrameError?) {
+        let channel = EmbeddedChannel()
+        var failure: FrameError?
+        do {
+            try channel.pipeline.syncOperations.addHandlers(
+                ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrameBytes)), EnvelopeDecoder())
+            try channel.writeInbound(ByteBuffer(bytes: bytes))
+        } catch let error as FrameError {
+            failure = error
+        } catch {
+            failure = .truncated(bytes: bytes.count)
+        }
+        var envelopes: [InboundEnvelope] = []
+        while let envelope = try? channel.readInbound(as: InboundEnvelope.self) { envelopes.append(envelope) }
+        // Finishing also closes the channel, which frees its pipeline even after an error.
+        do { _ = try channel.finish(acceptAlreadyClosed: true) } catch let error as FrameError {
+            failure = failure ?? error
+        } catch {}
+        while let envelope = try? channel.readInbound(as: InboundEnvelope.self) { envelopes.append(envelope) }
+        return (envelopes, failure)
+    }
+
+    /// A valid handshake frame, so inputs start in an established session.
+    public static func hello() -> [UInt8] {
+        frame(PBXClientCodec.hello(correlationID: 1, nodeID: "fuzz-pbx", secret: secret, software: "fuzz"))
+    }
+
+    /// A payload with its 4-byte big-endian length.
+    public static func frame(_ payload: [UInt8]) -> [UInt8] {
+        let length = UInt32(payload.count)
+        return [UInt8(length >> 24), UInt8(length >> 16 & 0xFF), UInt8(length >> 8 & 0xFF), UInt8(length & 0xFF)]
+            + payload
+    }
+
+    static func setUp(_ engine: MeteringEngine<ManualClock>) async throws {
+        let all = Set(accounts.map(\.number))
+        for account in accounts {
+            try await engine.setUpBilled(account.number, balance: Money(micros: account.balance),
+                                         credit: Money(micros: account.credit))
+            if account.locked { _ = try await engine.updateExtension(number: account.number, AccountChange(status: .locked)) }
+        }
+        // Per second for numbers starting 0; per minute with a connection fee and a first minute for 00.
+        try await engine.saveRate(Rate(id: 1, prefix: "0", tariff: Tariff(rate: Money(micros: 20_000), unit: 1),
+                                       extensions: all))
+        try await engine.saveRate(Rate(id: 2, prefix: "00", tariff: Tariff(
+            initialCost: Money(micros: 100_000), initialTime: 60, rate: Money(micros: 600_000), unit: 60),
+                                       extensions: all))
+    }
+
+    /// What must hold after any input: no account below its credit, every call settled once, no negative cost.
+    static func brokenRules(_ engine: MeteringEngine<ManualClock>, _ journal: MemoryJournal) async -> [String] {
+        var broken: [String] = []
+        for account in await engine.extensionAccounts() where account.billingEnabled && account.available.isNegative {
+            broken.append("extension \(account.number) overspent: balance \(account.balance), credit \(account.credit)")
+        }
+        var settled = Set<String>()
+        for record in journal.settlements {
+            if !settled.insert(record.callID).inserted { broken.append("call \(record.callID) settled twice") }
+            if record.cost.isNegative { broken.append("call \(record.callID) cost \(record.cost)") }
+        }
+        return broken
+    }
+}
