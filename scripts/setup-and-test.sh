@@ -19,6 +19,9 @@ fi
 LoadTests/cclient/run-tests.sh .build/debug/tollgate
 # The live admin API against docs/openapi.yaml: every operation played, every JSON reply validated.
 python3 scripts/check-openapi.py .build/debug/tollgate
+# The same API under generated requests (schemathesis, fixed seed): no server error, nothing undocumented, nothing
+# invalid accepted.
+./scripts/check-api-fuzz.sh .build/debug/tollgate
 # The admin CLI's commands and exit codes against a real `serve`.
 ./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel

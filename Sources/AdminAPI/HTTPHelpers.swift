@@ -33,7 +33,11 @@ extension Request {
             throw APIError(.contentTooLarge, "PAYLOAD_TOO_LARGE", "the body is over \(maxJSONBodyBytes) bytes")
         }
         guard buffer.readableBytes > 0 else { throw APIError.invalid("a JSON body is required") }
-        return try JSONDecoder().decode(T.self, from: Data(buffer.readableBytesView))
+        let body = Data(buffer.readableBytesView)
+        if let path = ExplicitNulls.firstPath(in: body) {
+            throw APIError.invalid("\(path) must not be null: leave a field out to keep it as it is", field: path)
+        }
+        return try JSONDecoder().decode(T.self, from: body)
     }
 
     /// The raw body, up to `limit` bytes.
@@ -52,9 +56,18 @@ extension Request {
         return value
     }
 
+    /// A query parameter naming one of a set of choices (`format`, `status`, `period`...): nil when absent; given
+    /// empty, it is refused rather than read as absent. The caller refuses values outside its set.
+    func queryChoice(_ name: String) throws -> String? {
+        guard let value = uri.queryParameters.get(name) else { return nil }
+        guard !value.isEmpty else { throw APIError.invalid("\(name) must not be empty", field: name) }
+        return value
+    }
+
     /// An integer query parameter within a range.
     func query(_ name: String, in range: ClosedRange<Int>, default fallback: Int) throws -> Int {
-        guard let text = query(name) else { return fallback }
+        // Present but empty (`offset=`) is a mistake to report, not a request for the default.
+        guard let text = uri.queryParameters.get(name) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
             throw APIError.invalid("\(name) must be an integer from \(range.lowerBound) to \(range.upperBound)",
                                    field: name)

@@ -17,7 +17,7 @@ extension AdminAPI {
         api.get("/calls/export") { request, _ in
             _ = try self.authorize(request, .billing)
             let query = try self.historyQuery(request)
-            let format = request.query("format") ?? "csv"
+            let format = try request.queryChoice("format") ?? "csv"
             guard format == "csv" || format == "xlsx" else {
                 throw APIError.invalid("format must be csv or xlsx", field: "format")
             }

@@ -10,13 +10,13 @@ extension AdminAPI {
         api.get("/extensions") { request, _ in
             _ = try self.authorize(request, .billing)
             let number = request.query("number")
-            let status = try request.query("status").map { text in
+            let status = try request.queryChoice("status").map { text in
                 guard let value = ExtensionStatus(rawValue: text) else {
                     throw APIError.invalid("status must be locked or unlocked", field: "status")
                 }
                 return value
             }
-            let payment = try request.query("paymentType").map { text in
+            let payment = try request.queryChoice("paymentType").map { text in
                 guard let value = PaymentType(rawValue: text) else {
                     throw APIError.invalid("paymentType must be prepaid or postpaid", field: "paymentType")
                 }

@@ -37,7 +37,7 @@ extension AdminAPI {
         }
         api.post("/rates/import") { request, _ in
             _ = try self.authorize(request, .billing)
-            let mode = request.query("mode") ?? "replace"
+            let mode = try request.queryChoice("mode") ?? "replace"
             guard mode == "replace" || mode == "merge" else {
                 throw APIError.invalid("mode must be replace or merge", field: "mode")
             }
@@ -72,7 +72,12 @@ extension AdminAPI {
             guard let ext = request.query("extension"), let number = request.query("number") else {
                 throw APIError.invalid("extension and number are required", field: "extension")
             }
-            guard number.utf8.count <= 64 else { throw APIError.invalid("number is too long", field: "number") }
+            do throws(TollgateError) {
+                // The numbers an authorization would accept, no others: a quote answers "what would this call cost".
+                try CallRequest(callID: "quote", extensionNumber: ext, dialled: number, at: 0, secondOfDay: 0).validate()
+            } catch {
+                throw APIError.invalid(error.message, field: error.field == "dialled" ? "number" : "extension")
+            }
             let start = try request.queryTime("start") ?? self.engine.nowMillis()
             let seconds = Int64(try request.query("duration", in: 0...(31 * 86_400), default: 60))
             var calendar = Calendar(identifier: .gregorian)

@@ -49,7 +49,7 @@ extension AdminAPI {
         api.get("/recharges") { request, _ in
             _ = try self.authorize(request, .billing)
             let query = try self.historyQuery(request)
-            switch request.query("format") ?? "json" {
+            switch try request.queryChoice("format") ?? "json" {
             case "json":
                 async let records = self.ledger.recharges(query)
                 async let total = self.ledger.rechargeCount(query)

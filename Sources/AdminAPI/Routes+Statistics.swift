@@ -29,7 +29,7 @@ extension AdminAPI {
     func addStatisticsRoutes(_ api: RouterGroup<BasicRequestContext>) {
         api.get("/stats") { request, _ in
             _ = try self.authorize(request, .billing)
-            let period = request.query("period") ?? "day"
+            let period = try request.queryChoice("period") ?? "day"
             let zone = self.engine.timeZone
             var calendar = Calendar(identifier: .gregorian)
             calendar.timeZone = zone

@@ -31,7 +31,8 @@ public struct TimeBlock: Sendable, Hashable, Codable {
     /// Parses `HH:MM` or `HH:MM:SS` into seconds after midnight.
     public static func secondOfDay(parsing text: String) throws(TollgateError) -> Int {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
-        guard (2...3).contains(parts.count),
+        // Digits only: `Int` would also take a sign ("+1:00", "-0:30").
+        guard (2...3).contains(parts.count), parts.allSatisfy({ $0.utf8.allSatisfy { $0 >= 48 && $0 <= 57 } }),
             let hour = Int(parts[0]), let minute = Int(parts[1]),
             (0..<24).contains(hour), (0..<60).contains(minute), parts[0].count == 2, parts[1].count == 2
         else { throw TollgateError(.invalidArgument, "time must be HH:MM or HH:MM:SS", field: "time") }

@@ -30,6 +30,18 @@ struct BillingEndpointsTests {
             #expect(try object(reply)["code"] as? String == "INVALID_ARGUMENT")
         }
         #expect(try await c.send("PATCH", "/api/v1/extensions/9999", body: json(["credit": "1"])).status == 404)
+        // An explicit null is refused, naming the field, not read as "left out" (which would change nothing).
+        for (path, body, field) in [
+            ("/api/v1/extensions/8002", #"{"billingEnabled": null, "credit": "1"}"#, "billingEnabled"),
+            ("/api/v1/extensions/bulk", #"{"numbers": ["8002"], "changes": {"credit": null}}"#, "changes.credit"),
+            ("/api/v1/extensions/bulk", #"{"numbers": ["8002", null], "changes": {"credit": "1"}}"#, "numbers[1]"),
+        ] {
+            let reply = try await c.send(path.hasSuffix("bulk") ? "POST" : "PATCH", path, body: Array(body.utf8))
+            #expect(reply.status == 400, "\(reply.text)")
+            #expect(try object(reply)["field"] as? String == field)
+        }
+        // A query integer given empty is refused too, not taken as its default.
+        #expect(try await c.send("GET", "/api/v1/extensions?offset=").status == 400)
         #expect(try await c.send("POST", "/api/v1/extensions", body: Array("{not json".utf8)).status == 400)
         let untouched = try #require(await h.engine.extensionAccount(number: "8002"))
         #expect(untouched.credit == .zero && untouched.status == .unlocked)

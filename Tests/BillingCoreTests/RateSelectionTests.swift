@@ -119,6 +119,10 @@ struct RateSelectionTests {
         #expect(throws: TollgateError.self) { try TimeBlock(start: 86_400, end: 0) }
         #expect(try TimeBlock.secondOfDay(parsing: "22:30") == 81_000)
         #expect(throws: TollgateError.self) { try TimeBlock.secondOfDay(parsing: "24:00") }
+        #expect(try TimeBlock.secondOfDay(parsing: "07:05:09") == 25_509)
+        for signed in ["+1:00", "-0:30", "01:+5", "01:00:-1", "1:00", "01:00:"] {
+            #expect(throws: TollgateError.self, "\(signed)") { try TimeBlock.secondOfDay(parsing: signed) }
+        }
         #expect(TimeBlock.format(secondOfDay: 81_000) == "22:30")
     }
 }
