@@ -37,6 +37,19 @@ struct WireFuzzCorpusTests {
         #expect(!outcome.closed)
     }
 
+    @Test("the seeds bill what the tariff says: cut at the credit, a connection fee and a first minute")
+    func seedsBill() async throws {
+        func outcome(_ name: String) async throws -> WireFuzzHarness.Outcome {
+            await WireFuzzHarness.run(try #require(WireFuzzSeeds.all.first { $0.name == name }).bytes)
+        }
+        // 101 has 0.05 and 0.10 of credit at 0.02 a second: 7 whole seconds, 0.14, then the cut.
+        let cut = try await outcome("call-cut-at-credit")
+        #expect(cut.settled == 1 && cut.settledMicros == 140_000)
+        // 0.10 for the connection and the first 60 s, then 0.60 for the started minute: 61 s cost 0.70.
+        let minute = try await outcome("per-minute-with-connection-fee")
+        #expect(minute.settled == 1 && minute.settledMicros == 700_000)
+    }
+
     @Test("a broken stream ends the session with a reply")
     func brokenStream() async {
         let outcome = await WireFuzzHarness.run([0xFF, 0xFF, 0xFF, 0xFF, 1, 2, 3])

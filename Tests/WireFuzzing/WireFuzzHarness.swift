@@ -33,6 +33,9 @@ public enum WireFuzzHarness {
         public var replies = 0
         /// Whether the session ended (a broken stream, a bad frame).
         public var closed = false
+        /// Calls settled, and what they cost in all (micro-units).
+        public var settled = 0
+        public var settledMicros: Int64 = 0
         /// Broken invariants: each is a finding.
         public var violations: [String] = []
     }
@@ -84,7 +87,15 @@ public enum WireFuzzHarness {
             outcome.replies += 1
             outcome.closed = true
         }
+        // Every call still live ends now, the PBX claiming the longest it may (31 days): then the money must add
+        // up exactly.
+        for call in await engine.liveCalls() {
+            _ = await server.handle(.ended(callID: call.callID, billableMillis: 31 * 86_400_000, cause: "fuzz"),
+                                    correlationID: 0, on: connection)
+        }
         outcome.violations += await brokenRules(engine, journal)
+        outcome.settled = journal.settlements.count
+        outcome.settledMicros = journal.settlements.reduce(0) { $0 &+ $1.cost.micros }
         return outcome
     }
 
@@ -143,6 +154,17 @@ public enum WireFuzzHarness {
         var broken: [String] = []
         for account in await engine.extensionAccounts() where account.billingEnabled && account.available.isNegative {
             broken.append("extension \(account.number) overspent: balance \(account.balance), credit \(account.credit)")
+        }
+        if !(await engine.liveCalls()).isEmpty { broken.append("calls still live after every call ended") }
+        // Each balance is what was recharged less what its settled calls cost, to the micro-unit.
+        var charged: [String: Int64] = [:]
+        for record in journal.settlements { charged[record.extensionNumber, default: 0] += record.cost.micros }
+        for account in await engine.extensionAccounts() {
+            let loaded = accounts.first { $0.number == account.number }?.balance ?? 0
+            if account.balance.micros != loaded - charged[account.number, default: 0] {
+                broken.append("extension \(account.number): balance \(account.balance) but recharged \(loaded) micros "
+                              + "less \(charged[account.number, default: 0]) settled")
+            }
         }
         var settled = Set<String>()
         for record in journal.settlements {
