@@ -25,6 +25,8 @@ python3 scripts/check-openapi.py .build/debug/tollgate
 # The admin CLI's commands and exit codes against a real `serve`.
 ./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel
+# The PBX request path under libFuzzer for a minute (a crash, leak, hang or broken billing rule fails it).
+Fuzz/run.sh 60
 # The load generator: its own unit checks, then the smoke scenario against a real serve (loose sanity bounds, no
 # performance assertions): calls flow, some are cut and denied, no errors, no overspend, balances add up.
 make --quiet -C LoadTests/loadgen test
