@@ -48,6 +48,10 @@ struct WireFuzzCorpusTests {
         // 0.10 for the connection and the first 60 s, then 0.60 for the started minute: 61 s cost 0.70.
         let minute = try await outcome("per-minute-with-connection-fee")
         #expect(minute.settled == 1 && minute.settledMicros == 700_000)
+        // Lost by a restart and claimed again: l1 answered 4 s before the resync, and the 10 s the clock moved
+        // since are billed up to the 7 s 101 can pay (0.14); l3 rang, then 5 s of a per-minute call (0.10 + 0).
+        let lost = try await outcome("resync-after-restart")
+        #expect(lost.settled == 2 && lost.settledMicros == 140_000 + 100_000)
     }
 
     @Test("a broken stream ends the session with a reply")

@@ -2,7 +2,8 @@ import BillingCore
 import PBXWire
 
 /// Starting inputs for the wire fuzzer: one per flow of the protocol, each a byte stream that follows the
-/// harness's handshake. The low byte of a correlation id is the time the harness lets pass after it (× 250 ms).
+/// harness's handshake. The low byte of a correlation id is the time the harness lets pass after it (× 250 ms);
+/// bit 8 of the first one starts the engine as just restarted.
 public enum WireFuzzSeeds {
     /// A named seed and how many requests it makes.
     public struct Seed: Sendable {
@@ -59,6 +60,19 @@ public enum WireFuzzSeeds {
             ]),
             PBXClientCodec.ack(correlationID: 0x500),
             PBXClientCodec.ended(correlationID: 0x600, callID: "y1", billableMillis: 6_000, cause: "normal"),
+        ]),
+        seed("resync-after-restart", [
+            // The restart lost these calls: an answered one is authorized again as of its answer, a locked
+            // extension's is refused, and a repeated claim is one call.
+            PBXClientCodec.resync(correlationID: 0x128, calls: [
+                ClaimedCall(callID: "l1", extensionNumber: "101", dialled: "0123", answered: true, answeredMillisAgo: 4_000),
+                ClaimedCall(callID: "l2", extensionNumber: "103", dialled: "0123", answered: true, answeredMillisAgo: 1_000),
+                ClaimedCall(callID: "l3", extensionNumber: "100", dialled: "0044207946", answered: false, answeredMillisAgo: 0),
+                ClaimedCall(callID: "l1", extensionNumber: "101", dialled: "0123", answered: true, answeredMillisAgo: 4_000),
+            ]),
+            PBXClientCodec.answered(correlationID: 0x214, callID: "l3"),
+            PBXClientCodec.ended(correlationID: 0x300, callID: "l1", billableMillis: 20_000, cause: "normal"),
+            PBXClientCodec.ended(correlationID: 0x400, callID: "l3", billableMillis: 5_000, cause: "normal"),
         ]),
     ]
 
