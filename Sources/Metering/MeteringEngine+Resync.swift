@@ -90,7 +90,8 @@ extension ExtensionActor {
     /// A known call a reconnected PBX claims (``MeteringEngine/resync(_:route:)``), in one step: a cutoff made
     /// while the PBX was away is pushed again (not counted as a new cutoff, nor its lateness), a restored call
     /// resumes, and a call still ringing here that the PBX answered `answeredMillisAgo` ago is answered then
-    /// (never before its authorization). Charges due by now are taken.
+    /// (never before its authorization). Charges due by now are taken, and an answered call's grant is pushed
+    /// as it now stands.
     func reclaim(callID: String, answeredMillisAgo: Int64?) {
         guard let call = book.call(callID) else { return }
         if let boundary = call.cutAt {
@@ -106,10 +107,22 @@ extension ExtensionActor {
             events += book.advance(to: now, policy: policy)
         }
         afterChange(events: events, at: now, policy: policy, movingLater: answeredMillisAgo != nil)
+        restateGrant(callID, unlessIn: events)
+    }
+
+    /// Pushes an answered, uncut call's grant as the engine now has it, after a resync. The PBX may hold another
+    /// one: a renewal pushed to the connection that was lost, or, for a call authorized again after a restart,
+    /// the grant of the authorization the restart lost. Not counted as a renewal: nothing was renewed.
+    private func restateGrant(_ callID: String, unlessIn events: [BillingEvent]) {
+        guard let call = book.call(callID), call.isAnswered, call.cutAt == nil,
+            !events.contains(where: { if case .grantRenewed(callID, _, _) = $0 { true } else { false } })
+        else { return }
+        context.emitAgain([.grantRenewed(callID: callID, extensionNumber: number, deadline: call.grantDeadline)])
     }
 
     /// Authorizes again a call a restart lost (``MeteringEngine/resync(_:route:)``), answered at `request.at`
-    /// when `answered`. Charges due by now are taken first, so the decision sees the balance as it is now.
+    /// when `answered`. Charges due by now are taken first, so the decision sees the balance as it is now; an
+    /// answered call's new grant is pushed (the PBX holds the lost authorization's).
     func authorizeLost(_ request: CallRequest, answered: Bool) -> Bool {
         guard !book.settledRecently(request.callID) else { return false }
         let now = context.nowMillis()
@@ -123,6 +136,7 @@ extension ExtensionActor {
             events += book.advance(to: now, policy: policy)
         }
         afterChange(events: events, at: now, policy: policy, movingLater: answered)
+        if decision.isAllowed { restateGrant(request.callID, unlessIn: events) }
         return decision.isAllowed
     }
 }

@@ -101,6 +101,35 @@ struct ResyncTests {
         #expect(h.engine.stats.snapshot().cutoffs == 1)
     }
 
+    @Test("after a resync an answered call's grant is pushed as the engine now has it, known or authorized again",
+          .timeLimit(.minutes(1)))
+    func grantRestated() async throws {
+        func isGrant(_ event: BillingEvent) -> Bool { if case .grantRenewed = event { true } else { false } }
+        let h = Harness()
+        try await h.billedCall(balance: "0.50")
+        try await h.engine.answered(callID: "c")
+        await h.advance(ms: 2_000)
+        var reader = EventReader(h.engine)
+        _ = await h.engine.resync([claim("c", answeredAgo: 2_000)], route: nil)
+        let known = try #require(try await call(h, "c").grantDeadline)
+        #expect(await reader.next(1, where: isGrant)
+            == [.grantRenewed(callID: "c", extensionNumber: "8001", deadline: known)])
+
+        // Lost by a restart: the PBX holds the lost authorization's grant; the new one is pushed.
+        let restarted = Harness()
+        restarted.engine.restore([
+            RestoredAccount(account: ExtensionAccount(number: "8001", billingEnabled: true, balance: money("0.10")),
+                            calls: [], checkpointAt: t0),
+        ])
+        try await restarted.engine.saveRate(perSecond("0.02", exts: ["8001"]))
+        var lostReader = EventReader(restarted.engine)
+        let outcome = await restarted.engine.resync([claim("lost", answeredAgo: 1_000)], route: nil)
+        #expect(outcome.adopted == ["lost"])
+        // 0.10 at 0.02 a second: 5 s from its answer, 1 s ago.
+        #expect(await lostReader.next(1, where: isGrant)
+            == [.grantRenewed(callID: "lost", extensionNumber: "8001", deadline: t0 - 1_000 + 5_000)])
+    }
+
     @Test("an id claimed twice in one resync is one call, in the reply once")
     func duplicateClaims() async throws {
         let h = Harness()
