@@ -40,8 +40,9 @@ run() {
     return "${PIPESTATUS[0]}"
 }
 status=0
-# Sign-out and password changes would end the sessions the rest uses; the OpenAPI check plays them.
 run "$billing" '^/api/v1/(extensions|rates|calls|recharges|stats|settings|live-calls)' || status=1
 run "$admin" '^/(api/v1/admin|api/v1/auth/me|healthz|metrics)' || status=1
+# Last, as they can end the session they run in: sign-out and password changes.
+run "$billing" '^/api/v1/auth/(logout|password)$' || status=1
 if grep -q "Fatal error\|panic" "$data/serve.log"; then echo "serve crashed:"; tail -20 "$data/serve.log"; status=1; fi
 exit $status

@@ -77,7 +77,7 @@ extension Request {
 
     /// A boolean query parameter (`true`/`false`).
     func queryBool(_ name: String) throws -> Bool? {
-        guard let text = query(name) else { return nil }
+        guard let text = try queryChoice(name) else { return nil }
         switch text {
         case "true", "1": return true
         case "false", "0": return false

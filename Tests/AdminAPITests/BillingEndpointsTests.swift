@@ -41,7 +41,9 @@ struct BillingEndpointsTests {
             #expect(try object(reply)["field"] as? String == field)
         }
         // A query integer given empty is refused too, not taken as its default.
-        #expect(try await c.send("GET", "/api/v1/extensions?offset=").status == 400)
+        for query in ["offset=", "billingEnabled=", "status="] {
+            #expect(try await c.send("GET", "/api/v1/extensions?\(query)").status == 400, "\(query)")
+        }
         #expect(try await c.send("POST", "/api/v1/extensions", body: Array("{not json".utf8)).status == 400)
         let untouched = try #require(await h.engine.extensionAccount(number: "8002"))
         #expect(untouched.credit == .zero && untouched.status == .unlocked)
