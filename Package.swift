@@ -196,6 +196,7 @@ let package = Package(
             dependencies: [
                 "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
                 "PBXServer", "PBXWire",
+                .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -140,9 +140,11 @@ struct RateView: Codable, Sendable {
     var endTime: String?
     var extensions: [String]?
 
-    /// The domain rate with this id; every rule of `Rate` and `Tariff` is checked.
+    /// The domain rate with this id; every rule of `Rate` and `Tariff` is checked. Remarks are kept without
+    /// white space at either end, as a CSV import (which trims its fields) would read them back.
     func rate(id: Int64) throws -> Rate {
-        guard (remarks ?? "").utf8.count <= 256 else {
+        let remarks = (self.remarks ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
+        guard remarks.utf8.count <= 256 else {
             throw TollgateError(.invalidArgument, "remarks must be at most 256 bytes", field: "remarks")
         }
         let extensions = extensions ?? []
@@ -154,7 +156,7 @@ struct RateView: Codable, Sendable {
                                 rate: self.rate.money, unit: unit)
         let block = try TimeBlock(start: TimeBlock.secondOfDay(parsing: startTime ?? "00:00"),
                                   end: TimeBlock.secondOfDay(parsing: endTime ?? "00:00"))
-        return try Rate(id: id, active: active ?? true, remarks: remarks ?? "", prefix: prefix,
+        return try Rate(id: id, active: active ?? true, remarks: remarks, prefix: prefix,
                         numberLength: numberLength ?? 0, tariff: tariff, block: block, extensions: Set(extensions))
     }
 }

@@ -52,14 +52,28 @@ enum CSVWriter {
 
     static func line(_ fields: [String]) -> String { fields.map(escape).joined(separator: ",") + "\r\n" }
 
-    /// Quotes fields that need it; a leading =, +, - or @ is prefixed with ' so spreadsheets do not run it as
-    /// a formula (CSV injection) — except for numbers such as -1.50.
+    /// Quotes fields that need it; a field a spreadsheet would run as a formula (CSV injection) is prefixed
+    /// with ' (``needsFormulaGuard(_:)``).
     static func escape(_ field: String) -> String {
         var value = field
-        if let first = value.first, "=+-@".contains(first), (try? Money(parsing: value)) == nil {
-            value = "'" + value
+        if needsFormulaGuard(value) { value = "'" + value }
+        // Scalars, not Characters: "\r\n" is one Character, equal to neither "\r" nor "\n".
+        guard value.unicodeScalars.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else {
+            return value
         }
-        guard value.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return value }
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    /// A leading =, + , - or @ (numbers such as -1.50 aside), or a ' before such a field: the second case keeps
+    /// the guard reversible, so that ``unguarded(_:)`` gives back exactly what was exported.
+    static func needsFormulaGuard(_ value: String) -> Bool {
+        guard let first = value.first else { return false }
+        if first == "'" { return needsFormulaGuard(String(value.dropFirst())) }
+        return "=+-@".contains(first) && (try? Money(parsing: value)) == nil
+    }
+
+    /// A field as it was before ``escape(_:)`` guarded it (for imports of our own exports).
+    static func unguarded(_ value: String) -> String {
+        value.first == "'" && needsFormulaGuard(String(value.dropFirst())) ? String(value.dropFirst()) : value
     }
 }

@@ -94,7 +94,7 @@ enum RateCSV {
         default: throw TollgateError(.invalidArgument, "must be true or false", field: "active")
         }
         let view = RateView(
-            id: id, active: active, remarks: f[2], prefix: f[3], numberLength: try integer(4),
+            id: id, active: active, remarks: CSVWriter.unguarded(f[2]), prefix: f[3], numberLength: try integer(4),
             initialCost: MoneyText(try money(5)), initialTime: try integer(6), rate: MoneyText(try money(7)),
             unit: try integer(8), startTime: f[9].isEmpty ? nil : f[9], endTime: f[10].isEmpty ? nil : f[10],
             extensions: f[11].split(separator: " ").map(String.init))
