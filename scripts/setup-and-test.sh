@@ -27,6 +27,9 @@ python3 scripts/check-openapi.py .build/debug/tollgate
 swift test --skip-build --parallel
 # The PBX request path under libFuzzer for a minute (a crash, leak, hang or broken billing rule fails it).
 Fuzz/run.sh 60
+# The C client's decoding of server frames (what a PBX module does with the server's bytes) under libFuzzer and
+# AddressSanitizer for 30 s.
+make --quiet -C LoadTests/cclient fuzz-run FUZZ_SECONDS=30
 # The load generator: its own unit checks, then the smoke scenario against a real serve (loose sanity bounds, no
 # performance assertions): calls flow, some are cut and denied, no errors, no overspend, balances add up.
 make --quiet -C LoadTests/loadgen test
