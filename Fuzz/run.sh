@@ -32,6 +32,7 @@ if [ -n "$findings" ] || [ "$status" -ne 0 ]; then
     exit 1
 fi
 if [ "$merge" = "--merge" ]; then
-    "$fuzzer" -merge=1 "$here/corpus/wire" "$work/corpus" 2>&1 | tail -1
+    # A set cover: the fewest inputs that keep every feature, added to what is committed.
+    "$fuzzer" -set_cover_merge=1 "$here/corpus/wire" "$work/corpus" 2>&1 | tail -1
 fi
 echo "Fuzz/run.sh: no findings in ${seconds} s ($(ls "$work/corpus" | wc -l) inputs in the working corpus, $work)"

@@ -64,16 +64,17 @@ enum CSVWriter {
         return "\"" + value.replacingOccurrences(of: "\"", with: "\"\"") + "\""
     }
 
-    /// A leading =, + , - or @ (numbers such as -1.50 aside), or a ' before such a field: the second case keeps
-    /// the guard reversible, so that ``unguarded(_:)`` gives back exactly what was exported.
-    static func needsFormulaGuard(_ value: String) -> Bool {
-        guard let first = value.first else { return false }
-        if first == "'" { return needsFormulaGuard(String(value.dropFirst())) }
-        return "=+-@".contains(first) && (try? Money(parsing: value)) == nil
+    /// A leading =, + , - or @ (numbers such as -1.50 aside), or 's before such a field: the second case keeps
+    /// the guard reversible, so that ``unguarded(_:)`` gives back exactly what was exported. One pass over the
+    /// leading 's: an imported field may hold millions of them.
+    static func needsFormulaGuard<Text: StringProtocol>(_ value: Text) -> Bool {
+        let rest = value.drop { $0 == "'" }
+        guard let first = rest.first, "=+-@".contains(first) else { return false }
+        return (try? Money(parsing: String(rest))) == nil
     }
 
     /// A field as it was before ``escape(_:)`` guarded it (for imports of our own exports).
     static func unguarded(_ value: String) -> String {
-        value.first == "'" && needsFormulaGuard(String(value.dropFirst())) ? String(value.dropFirst()) : value
+        value.first == "'" && needsFormulaGuard(value.dropFirst()) ? String(value.dropFirst()) : value
     }
 }

@@ -72,19 +72,17 @@ extension AdminAPI {
             guard let ext = request.query("extension"), let number = request.query("number") else {
                 throw APIError.invalid("extension and number are required", field: "extension")
             }
+            let start = try request.queryTime("start") ?? self.engine.nowMillis()
+            let seconds = Int64(try request.query("duration", in: 0...(31 * 86_400), default: 60))
+            // The time of day and the number rules an authorization would use: a quote answers "what would this
+            // call cost".
+            let secondOfDay = self.engine.secondOfDay(epochMillis: start)
             do throws(TollgateError) {
-                // The numbers an authorization would accept, no others: a quote answers "what would this call cost".
-                try CallRequest(callID: "quote", extensionNumber: ext, dialled: number, at: 0, secondOfDay: 0).validate()
+                try CallRequest(callID: "quote", extensionNumber: ext, dialled: number, at: start,
+                                secondOfDay: secondOfDay).validate()
             } catch {
                 throw APIError.invalid(error.message, field: error.field == "dialled" ? "number" : "extension")
             }
-            let start = try request.queryTime("start") ?? self.engine.nowMillis()
-            let seconds = Int64(try request.query("duration", in: 0...(31 * 86_400), default: 60))
-            var calendar = Calendar(identifier: .gregorian)
-            calendar.timeZone = self.engine.timeZone
-            let date = Date(timeIntervalSince1970: Double(start / 1000))
-            let parts = calendar.dateComponents([.hour, .minute, .second], from: date)
-            let secondOfDay = (parts.hour ?? 0) * 3600 + (parts.minute ?? 0) * 60 + (parts.second ?? 0)
             let policy = self.engine.policy
             if policy.freeNumbers.contains(number) {
                 return try Response.json(Quote(extensionNumber: ext, number: number, start: start, durationSeconds: seconds,

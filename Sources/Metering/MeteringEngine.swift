@@ -285,6 +285,9 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     /// The time zone rate blocks are read in.
     public var timeZone: TimeZone { context.timeZone }
 
+    /// Local time of day (seconds after midnight, in the rate time zone) of an instant: what rate selection uses.
+    public func secondOfDay(epochMillis: Int64) -> Int { context.secondOfDay(epochMillis: epochMillis) }
+
     /// The next free rate id.
     public func nextRateID() -> Int64 { (context.rates.rates.keys.max() ?? 0) + 1 }
 

@@ -48,6 +48,10 @@ struct RateCSVPropertyTests {
         #expect(CSVWriter.escape("=SUM(A1)") == "'=SUM(A1)" && CSVWriter.unguarded("'=SUM(A1)") == "=SUM(A1)")
         #expect(CSVWriter.escape("'=x") == "''=x" && CSVWriter.unguarded("''=x") == "'=x")
         #expect(CSVWriter.escape("-1.50") == "-1.50" && CSVWriter.unguarded("'night") == "'night")
+        // An import may hold a field of millions of 's: one pass, no recursion that would overflow the stack.
+        let apostrophes = String(repeating: "'", count: 2_000_000)
+        #expect(CSVWriter.unguarded(apostrophes + "=x") == String(repeating: "'", count: 1_999_999) + "=x")
+        #expect(CSVWriter.unguarded(apostrophes + "x") == apostrophes + "x")
     }
 
     @Test("any text imports as rates or as errors naming lines, never a crash")
