@@ -51,6 +51,8 @@ struct ItemResult: Codable, Sendable {
     var code: String?
     var `extension`: ExtensionView?
     var recharge: RechargeView?
+    /// Set on a recharge whose idempotency key an earlier attempt already used: nothing was recharged again.
+    var replayed: Bool?
 }
 
 /// A page of results.

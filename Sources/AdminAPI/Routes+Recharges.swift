@@ -33,12 +33,22 @@ extension AdminAPI {
             for number in recharge.numbers {
                 do {
                     _ = try await self.account(number)
-                    // One key per extension of the request, so a retried bulk recharge recharges each once.
-                    let record = try await self.engine.recharge(
-                        number: number, amount: recharge.amount.money, operatorName: session.user, note: note,
-                        idempotencyKey: key.map { "\($0)#\(number)" })
-                    self.metrics.recharges.increment()
-                    results.append(ItemResult(number: number, ok: true, recharge: RechargeView(record)))
+                    let outcome: RechargeOutcome
+                    if let key {
+                        // One key per extension of the request, so a retried bulk recharge recharges each once,
+                        // including one cut short by a restart after some of its extensions were recharged.
+                        outcome = try await self.engine.rechargeOnce(
+                            number: number, amount: recharge.amount.money, operatorName: session.user, note: note,
+                            idempotencyKey: "\(key)#\(number)")
+                    } else {
+                        outcome = RechargeOutcome(
+                            record: try await self.engine.recharge(
+                                number: number, amount: recharge.amount.money, operatorName: session.user, note: note),
+                            replayed: false)
+                    }
+                    if !outcome.replayed { self.metrics.recharges.increment() }
+                    results.append(ItemResult(number: number, ok: true, recharge: RechargeView(outcome.record),
+                                              replayed: outcome.replayed ? true : nil))
                 } catch {
                     let apiError = APIError(error)
                     results.append(ItemResult(number: number, ok: false, error: apiError.message, code: apiError.code))

@@ -238,6 +238,15 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     public func recharge(number: String, amount: Money, operatorName: String, note: String = "",
                          idempotencyKey: String? = nil) async throws -> RechargeRecord {
         try await applyMoney(number: number, amount: amount, kind: .recharge, operatorName: operatorName, note: note,
+                             idempotencyKey: idempotencyKey).record
+    }
+
+    /// A recharge a client may retry: the first attempt with `idempotencyKey` recharges, and every later one
+    /// (after a lost reply, a timeout, a restart of the server) returns the committed record with `replayed` set,
+    /// so the client can tell the two apart. Returns after the recharge is committed.
+    public func rechargeOnce(number: String, amount: Money, operatorName: String, note: String = "",
+                             idempotencyKey: String) async throws -> RechargeOutcome {
+        try await applyMoney(number: number, amount: amount, kind: .recharge, operatorName: operatorName, note: note,
                              idempotencyKey: idempotencyKey)
     }
 
@@ -246,34 +255,38 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         -> RechargeRecord
     {
         try await applyMoney(number: number, amount: amount, kind: .adjustment, operatorName: operatorName,
-                             note: note, idempotencyKey: nil)
+                             note: note, idempotencyKey: nil).record
     }
 
     private func applyMoney(number: String, amount: Money, kind: PostingKind, operatorName: String, note: String,
-                            idempotencyKey: String?) async throws -> RechargeRecord {
+                            idempotencyKey: String?) async throws -> RechargeOutcome {
         guard operatorName.utf8.count <= 128, note.utf8.count <= 1024 else {
             throw TollgateError(.invalidArgument, "operator name or note too long", field: "note")
         }
         let actor = try existing(number)
         guard let key = idempotencyKey else {
-            return try await actor.recharge(amount, kind: kind, operatorName: operatorName, note: note,
-                                            idempotencyKey: nil)
+            return RechargeOutcome(record: try await actor.recharge(amount, kind: kind, operatorName: operatorName,
+                                                                    note: note, idempotencyKey: nil),
+                                   replayed: false)
         }
         guard (1...255).contains(key.utf8.count) else {
             throw TollgateError(.invalidArgument, "idempotency key must be 1-255 bytes", field: "idempotencyKey")
         }
-        if case .replay(let record) = try rechargeKeys.claim(key, number: number, amount: amount) { return record }
+        if case .replay(let record) = try rechargeKeys.claim(key, number: number, amount: amount) {
+            return RechargeOutcome(record: record, replayed: true)
+        }
         var finished: RechargeRecord?
         defer { rechargeKeys.finish(key, record: finished) }
+        // Keys that fell out of memory, or were committed before a restart, are found in the ledger.
         if let committed = try await context.journal.recharge(idempotencyKey: key) {
             try RechargeKeys.check(committed, number: number, amount: amount)
             finished = committed
-            return committed
+            return RechargeOutcome(record: committed, replayed: true)
         }
         let record = try await actor.recharge(amount, kind: kind, operatorName: operatorName, note: note,
                                               idempotencyKey: key)
         finished = record
-        return record
+        return RechargeOutcome(record: record, replayed: false)
     }
 
     // MARK: Rates and settings

@@ -19,7 +19,10 @@ final class RechargeKeys: Sendable {
 
     private struct Store {
         var states: [String: State] = [:]
+        /// Finished keys, oldest first, from `head` on; the evicted prefix is dropped in one move now and then,
+        /// since removing the first of 100,000 keys at every recharge would move the whole array each time.
         var order: [String] = []
+        var head = 0
     }
 
     private let store = Mutex(Store())
@@ -55,9 +58,14 @@ final class RechargeKeys: Sendable {
             }
             store.states[key] = .done(record)
             store.order.append(key)
-            if store.order.count > capacity {
-                let evicted = store.order.removeFirst()
+            if store.order.count - store.head > capacity {
+                let evicted = store.order[store.head]
+                store.head += 1
                 if case .done = store.states[evicted] { store.states[evicted] = nil }
+                if store.head >= capacity {
+                    store.order.removeFirst(store.head)
+                    store.head = 0
+                }
             }
         }
     }

@@ -63,21 +63,31 @@ struct BillingEndpointsTests {
         _ = try await c.send("POST", "/api/v1/extensions", body: json(["number": "8001", "userName": "Alice"]))
         _ = try await c.send("POST", "/api/v1/extensions", body: json(["number": "8002", "userName": "Bob"]))
         let body = json(["numbers": ["8001", "8002"], "amount": "10.25", "note": "front desk"])
-        for _ in 0..<2 {
+        for attempt in 0..<2 {
             let results = try list(try await c.send("POST", "/api/v1/recharges", body: body, headers: [("Idempotency-Key", "r-1")]))
             #expect(results.allSatisfy { $0["ok"] as? Bool == true })
+            // The retry says it changed nothing; the first attempt carries no `replayed` at all.
+            #expect(results.map { $0["replayed"] as? Bool } == (attempt == 0 ? [nil, nil] : [true, true]))
         }
         #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 10_250_000))
         #expect(await h.engine.extensionAccount(number: "8002")?.totalRecharges == Money(micros: 10_250_000))
+        // A bulk recharge cut short after its first extension (as by a restart), retried whole: each once.
+        let partial = json(["numbers": ["8001"], "amount": "1.00"])
+        _ = try await c.send("POST", "/api/v1/recharges", body: partial, headers: [("Idempotency-Key", "r-2")])
+        let whole = json(["numbers": ["8001", "8002"], "amount": "1.00"])
+        let retried = try list(try await c.send("POST", "/api/v1/recharges", body: whole, headers: [("Idempotency-Key", "r-2")]))
+        #expect(retried.map { $0["replayed"] as? Bool } == [true, nil])
+        #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 11_250_000))
+        #expect(await h.engine.extensionAccount(number: "8002")?.balance == Money(micros: 11_250_000))
         for amount in ["0", "-5", "100000.01", "1.0000001"] {
             let reply = try await c.send("POST", "/api/v1/recharges", body: json(["numbers": ["8001"], "amount": amount]))
             #expect(reply.status == 400, "\(amount): \(reply.text)")
         }
-        #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 10_250_000))
+        #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 11_250_000))
         let history = try object(try await c.send("GET", "/api/v1/recharges?keyword=ali"))
-        #expect(history["total"] as? Int == 1)
+        #expect(history["total"] as? Int == 2)
         let csv = try await c.send("GET", "/api/v1/recharges?format=csv")
-        #expect(csv.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 3)
+        #expect(csv.text.components(separatedBy: "\r\n").filter { !$0.isEmpty }.count == 5)
         try await h.stop()
     }
 

@@ -185,10 +185,47 @@ struct MeteringEngineTests {
         restarted.engine.restore([RestoredAccount(
             account: ExtensionAccount(number: "8001", billingEnabled: true, balance: money("5")), calls: [],
             checkpointAt: t0)])
-        let replay = try await restarted.engine.recharge(number: "8001", amount: money("5"), operatorName: "op",
-                                                         idempotencyKey: "k1")
-        #expect(replay == first)
+        let replay = try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+                                                             idempotencyKey: "k1")
+        #expect(replay == RechargeOutcome(record: first, replayed: true))
         #expect(await restarted.balance("8001") == money("5"))
+        let fresh = try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+                                                            idempotencyKey: "k2")
+        #expect(!fresh.replayed)
+        #expect(try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+                                                        idempotencyKey: "k2") == RechargeOutcome(record: fresh.record,
+                                                                                                 replayed: true))
+        #expect(await restarted.balance("8001") == money("10"))
+    }
+
+    @Test("remembered recharge keys: the oldest finished ones are forgotten past the capacity, in order")
+    func rechargeKeyEviction() throws {
+        let keys = RechargeKeys(capacity: 3)
+        let record = { (n: Int) in
+            RechargeRecord(extensionNumber: "8001", userName: "", kind: .recharge, amount: Money(micros: 1),
+                           balanceBefore: .zero, balanceAfter: Money(micros: 1), at: Int64(n), operatorName: "op",
+                           note: "", idempotencyKey: "k\(n)")
+        }
+        for n in 0..<10 {
+            guard case .proceed = try keys.claim("k\(n)", number: "8001", amount: Money(micros: 1)) else {
+                Issue.record("k\(n) claimed twice")
+                return
+            }
+            keys.finish("k\(n)", record: record(n))
+        }
+        for n in 0..<7 {
+            guard case .proceed = try keys.claim("k\(n)", number: "8001", amount: Money(micros: 1)) else {
+                Issue.record("k\(n) should have been forgotten")
+                return
+            }
+        }
+        for n in 7..<10 {
+            guard case .replay(let kept) = try keys.claim("k\(n)", number: "8001", amount: Money(micros: 1)) else {
+                Issue.record("k\(n) should be remembered")
+                return
+            }
+            #expect(kept == record(n))
+        }
     }
 
     @Test("a recharge during a live call is seen by its next charge and renews its grant")
