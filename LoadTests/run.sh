@@ -26,7 +26,8 @@ done
 # Scenario settings: extensions, pools, calls per extension, pace, durations, money; every run bounded in time.
 connections=8 inflight=256 locked=0 broke=0 per_ext=1 cps=0 duration=10 max_calls=0 max_live=200000
 hold=fixed hold_ms=1000 hold_min=500 hold_max=600000 answer=1.0 bad=0 drain=60
-balance=100000000 credit=0 rate=20000 unit=1 recharge_every=0 recharge_amount=0.10 warning_lead=0
+balance=100000000 credit=0 rate=20000 unit=1 recharge_every=0 recharge_amount=0.10 recharge_batch=1 recharge_inflight=1
+warning_lead=0
 echo_s=5 ledger_rows=100000 expect_cutoff=0 strict=0 crash_after=0
 case "$scenario" in
     smoke)
@@ -50,9 +51,11 @@ case "$scenario" in
         recharge_every=20 recharge_amount=0.05 bad=0.05 locked=10 broke=10 drain=60 ;;
     crash-restart)
         # The server is killed (SIGKILL: no shutdown, no flush) under load and started again on the same files; the
-        # load generator reconnects, resyncs its calls and sends again the Ends left unanswered.
+        # load generator reconnects, resyncs its calls and sends again the Ends left unanswered. Bulk recharges of 50
+        # extensions run throughout, so the kill lands in one: it is sent again with its Idempotency-Key.
         extensions=5000 per_ext=4 cps=2000 duration=30 hold=uniform hold_min=1000 hold_max=20000 answer=0.9
-        bad=0.05 locked=10 broke=10 connections=8 inflight=256 drain=60 crash_after=12 echo_s=2 ledger_rows=10000 ;;
+        bad=0.05 locked=10 broke=10 connections=8 inflight=256 drain=60 crash_after=12 echo_s=2 ledger_rows=10000
+        recharge_every=50 recharge_amount=0.05 recharge_batch=50 recharge_inflight=2 ;;
     *) echo "unknown scenario: $scenario (smoke, throughput, authorize, latency, concurrency, cutoff-storm, recharge-race, crash-restart)"; exit 64 ;;
 esac
 
@@ -114,6 +117,7 @@ run=("${common[@]}" --scenario "$scenario" --connections "$connections" --inflig
      --server-pid "$serve_pid" --json "$work/loadgen.json" --timeline "$work/timeline.csv" --http-port "$http_port")
 [ "$max_calls" -gt 0 ] && run+=(--max-calls "$max_calls")
 [ "$recharge_every" -gt 0 ] && run+=(--recharge-every-ms "$recharge_every" --recharge-amount "$recharge_amount"
+                                     --recharge-batch "$recharge_batch" --recharge-inflight "$recharge_inflight"
                                      --token-file "$work/token")
 [ "$expect_cutoff" -eq 1 ] && run+=(--balance-micros "$balance" --credit-micros "$credit" --rate-micros "$rate" --unit-s "$unit")
 # LOADGEN_ARGS (e.g. "--connections 64 --duration 20") overrides a scenario's load settings for exploring.
@@ -178,6 +182,9 @@ if s["scenario"] == "crash-restart":
     # The crash may lose only what was never acknowledged: answered calls come back with the resync.
     if s["reconnects"] == 0: problems.append("the load generator never reconnected")
     if s["resync_unknown"] != 0: problems.append(f"{s['resync_unknown']} answered calls unknown after the restart")
+    # Every recharge the kill interrupted is sent again with its key until answered: none may fail or be lost.
+    if s["recharges_ok"] == 0: problems.append("no recharge went through")
+    if s["recharges_failed"] != 0: problems.append(f"{s['recharges_failed']} recharges failed")
 if strict:
     # Loose sanity for the smoke run (no performance bounds): calls flowed, some were cut, none failed.
     if s["errors"] != 0: problems.append(f"{s['errors']} errors: {s['errors_by_status']}")

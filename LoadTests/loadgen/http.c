@@ -14,10 +14,11 @@
 #include <unistd.h>
 
 #define RESPONSE_MAX (256 * 1024)
+#define REQUEST_MAX 4096
 
 struct http_job {
     int fd, epoll_fd;
-    char request[1024];
+    char request[REQUEST_MAX];
     size_t request_length, sent;
     char *response;
     size_t received;
@@ -26,12 +27,12 @@ struct http_job {
 
 static http_job *start(int epoll_fd, int port, uint64_t tag);
 
-http_job *http_recharge_start(int epoll_fd, int port, const char *token, const char *number, const char *amount,
+http_job *http_recharge_start(int epoll_fd, int port, const char *token, const char *numbers, const char *amount,
                               const char *idempotency_key, uint64_t tag) {
-    char body[256];
-    int body_length = snprintf(body, sizeof body, "{\"numbers\":[\"%s\"],\"amount\":\"%s\",\"note\":\"loadgen\"}",
-                               number, amount);
-    char request[1024];
+    char body[REQUEST_MAX / 2];
+    int body_length = snprintf(body, sizeof body, "{\"numbers\":[%s],\"amount\":\"%s\",\"note\":\"loadgen\"}",
+                               numbers, amount);
+    char request[REQUEST_MAX];
     snprintf(request, sizeof request,
              "POST /api/v1/recharges HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer %s\r\n"
              "Idempotency-Key: %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\nConnection: close\r\n\r\n%s",

@@ -377,9 +377,7 @@ static int64_t server_rss(void) {
 
 
 static int echo_mode;
-static http_job *recharge_job;
 static http_job *metrics_job;
-enum { JOB_RECHARGE = 1, JOB_METRICS = 2 };
 
 static void on_echo_frame(connection *conn, const uint8_t *payload, size_t length, int64_t now) {
     tg_message m;
@@ -459,21 +457,6 @@ static void flush_all(void) {
     }
 }
 
-static void finish_recharge(void) {
-    int status;
-    if (!http_job_step(recharge_job, &status)) return;
-    if (status == 200 || status == 201) {
-        stats.recharges_ok++;
-        stats.recharged_total += opt.recharge_micros;
-    } else {
-        stats.recharges_failed++;
-        stats.http_errors++;
-        stats.errors++;
-    }
-    http_job_free(recharge_job);
-    recharge_job = NULL;
-}
-
 static int64_t metric_micros(const char *text, const char *name) {
     const char *at = text;
     size_t length = strlen(name);
@@ -506,7 +489,7 @@ static void pump(int timeout_ms) {
     for (int i = 0; i < n; i++) {
         if (events[i].data.u64 & (1ull << 63)) {
             uint64_t which = events[i].data.u64 & ~(1ull << 63);
-            if (which == JOB_RECHARGE && recharge_job) finish_recharge();
+            if (which >= JOB_RECHARGE_FIRST) recharges_event(which, now);
             if (which == JOB_METRICS && metrics_job) finish_metrics();
             continue;
         }
@@ -681,29 +664,6 @@ static int run_echo_client(void) {
     return stats.errors ? 1 : 0;
 }
 
-static void start_recharge(uint64_t serial) {
-    static char token[512];
-    if (!token[0]) {
-        FILE *f = opt.token_file ? fopen(opt.token_file, "r") : NULL;
-        if (!f || !fgets(token, sizeof token, f)) {
-            fprintf(stderr, "loadgen: recharges need --token-file with a billing user's token\n");
-            if (f) fclose(f);
-            opt.recharge_every_ms = 0;
-            return;
-        }
-        fclose(f);
-        token[strcspn(token, "\r\n")] = 0;
-    }
-    char number[24], key[64];
-    ext_number((int32_t)(next_random() % (uint64_t)opt.extensions), number, sizeof number);
-    snprintf(key, sizeof key, "loadgen-%d-%" PRIu64, (int)getpid(), serial);
-    recharge_job = http_recharge_start(ep, opt.http_port, token, number, opt.recharge_amount, key, JOB_RECHARGE);
-    if (!recharge_job) {
-        stats.recharges_failed++;
-        stats.errors++;
-    }
-}
-
 static void progress(FILE *timeline, int64_t elapsed_us, uint64_t started_delta) {
     int64_t rss = server_rss();
     if (rss > stats.rss_peak) stats.rss_peak = rss;
@@ -726,23 +686,12 @@ static void progress(FILE *timeline, int64_t elapsed_us, uint64_t started_delta)
 static int run_scenario(void) {
     FILE *timeline = opt.timeline_path ? fopen(opt.timeline_path, "w") : NULL;
     if (timeline) fputs("second,started,completed,live,authorize_p50_us,authorize_p99_us,authorize_p999_us,cutoffs,errors,server_rss_bytes,tick_window_p99_us,tick_window_max_us\n", timeline);
-    if (opt.recharge_every_ms) {
-        /* "0.10" → 100000 micro-units; the amount is given as a decimal string to the API. */
-        const char *a = opt.recharge_amount;
-        int64_t units = 0, fraction = 0, scale = 1000000;
-        units = strtoll(a, NULL, 10);
-        const char *dot = strchr(a, '.');
-        if (dot) for (const char *d = dot + 1; *d >= '0' && *d <= '9' && scale > 1; d++) {
-            scale /= 10;
-            fraction += (*d - '0') * scale;
-        }
-        opt.recharge_micros = units * 1000000 + fraction;
-    }
+    recharges_setup(ep, &opt, &stats);
     stats.rss_base = stats.rss_peak = server_rss();
     int64_t start = now_us(), placing_until = start + (int64_t)opt.duration_s * 1000000;
     int64_t hard_until = start + (int64_t)opt.time_limit_s * 1000000;
-    int64_t drain_until = 0, force_until = 0, next_progress = start + 1000000, next_recharge = start;
-    uint64_t started_at_last_progress = 0, recharge_serial = 0;
+    int64_t drain_until = 0, force_until = 0, next_progress = start + 1000000;
+    uint64_t started_at_last_progress = 0;
     int placing = 1;
     for (;;) {
         int64_t now = now_us();
@@ -760,15 +709,12 @@ static int run_scenario(void) {
             }
             for (uint64_t k = 0; k < due && stats.started < opt.max_calls; k++)
                 if (place_call(now) < 0) break;
-            if (opt.recharge_every_ms && !recharge_job && now >= next_recharge) {
-                start_recharge(recharge_serial++);
-                next_recharge = now + opt.recharge_every_ms * 1000;
-            }
         }
+        recharges_due(now, placing);
         if (opt.reconnect) reconnect_due(now);
         fire_timers(now);
         flush_all();
-        if (!placing && stats.live == 0 && !recharge_job && !metrics_job) break;
+        if (!placing && stats.live == 0 && !recharges_pending() && !metrics_job) break;
         if (!placing && !force_until && now >= drain_until) {
             /* Calls still up when the drain ends are hung up, as a PBX shutting down would. */
             for (uint32_t slot = 0; slot < opt.max_live; slot++)
@@ -800,12 +746,17 @@ static int run_scenario(void) {
     char settings[512];
     snprintf(settings, sizeof settings,
              "{\"connections\": %d, \"inflight\": %d, \"cps_target\": %.0f, \"extensions\": %d, \"calls_per_ext\": %d, "
-             "\"hold_ms\": %.0f, \"answer_ratio\": %.2f, \"bad_share\": %.2f, \"recharge_every_ms\": %" PRId64 "}",
+             "\"hold_ms\": %.0f, \"answer_ratio\": %.2f, \"bad_share\": %.2f, \"recharge_every_ms\": %" PRId64
+             ", \"recharge_batch\": %d, \"recharge_inflight\": %d}",
              opt.connections, opt.inflight, opt.cps, opt.extensions, opt.calls_per_ext, opt.hold_ms, opt.answer_ratio,
-             opt.bad_share, opt.recharge_every_ms);
+             opt.bad_share, opt.recharge_every_ms, opt.recharge_batch, opt.recharge_inflight);
     if (opt.json_path && write_summary(opt.json_path, opt.scenario, &stats, settings) != 0) return 1;
     fprintf(stderr, "loadgen: %" PRIu64 " started, %" PRIu64 " completed, %" PRIu64 " denied, %" PRIu64 " cutoffs, %" PRIu64
             " errors\n", stats.started, stats.completed, stats.denied, stats.cutoffs, stats.errors);
+    if (opt.recharge_every_ms)
+        fprintf(stderr, "loadgen: %" PRIu64 " extensions recharged, %" PRIu64 " failed; %" PRIu64
+                " requests sent again, in which %" PRIu64 " extensions were already recharged (replayed)\n",
+                stats.recharges_ok, stats.recharges_failed, stats.recharges_retried, stats.recharges_replayed);
     return 0;
 }
 

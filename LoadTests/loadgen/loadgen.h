@@ -69,6 +69,7 @@ typedef struct {
     uint64_t started, completed, denied, errors, cutoffs, warnings, hangups, grant_renewals, grant_expired;
     uint64_t unexpected_allowed, bad_calls, authorize_replies, replies, recharges_ok, recharges_failed;
     uint64_t unknown_pushes, cutoff_results;
+    uint64_t recharges_retried, recharges_replayed; /* requests sent again; extensions an earlier attempt had recharged */
     /* --reconnect: what a server crash did to the calls in flight */
     uint64_t disconnects, reconnects, lost_authorizations, resynced, resync_adopted, resync_unknown;
     uint64_t ends_resent, ends_already_settled, ends_not_found, ends_not_found_answered;
@@ -93,7 +94,8 @@ int run_echo_server(int port, int seconds);
 /* A job registers its socket in the epoll set with data.u64 = (1 << 63) | tag. */
 typedef struct http_job http_job;
 http_job *http_start(int epoll_fd, int port, const char *request, uint64_t tag);
-http_job *http_recharge_start(int epoll_fd, int port, const char *token, const char *number, const char *amount,
+/* numbers: the JSON array's items, e.g. "1001","1002". */
+http_job *http_recharge_start(int epoll_fd, int port, const char *token, const char *numbers, const char *amount,
                               const char *idempotency_key, uint64_t tag);
 http_job *http_get_start(int epoll_fd, int port, const char *path, uint64_t tag);
 /* Advances the job on an epoll event; returns 1 when done (then *status holds the HTTP status, 0 = failed). */
@@ -101,5 +103,17 @@ int http_job_step(http_job *job, int *status);
 /* The whole response (status line, headers, body), NUL-terminated, once done. */
 const char *http_job_response(const http_job *job);
 void http_job_free(http_job *job);
+
+/* ---- recharges during the run (recharges.c) ---- */
+/* HTTP job tags: the metrics scrape, then one per recharge slot. */
+enum { JOB_METRICS = 1, JOB_RECHARGE_FIRST = 16 };
+struct options_s;
+void recharges_setup(int epoll_fd, const struct options_s *o, run_stats *s);
+/* Starts a recharge when one is due (while placing calls) and sends again the ones waiting to be retried. */
+void recharges_due(int64_t now, int placing);
+/* An epoll event on a recharge job's socket. */
+void recharges_event(uint64_t tag, int64_t now);
+/* 1 while a recharge is in flight or waiting to be sent again. */
+int recharges_pending(void);
 
 #endif

@@ -24,6 +24,7 @@ static const char usage[] =
     "                         (one call per extension, no recharges, no initial cost)\n"
     "  --grant-grace-ms G     the failsafe hangs up G ms after an unrenewed grant (1000)\n"
     "  --recharge-every-ms T --recharge-amount A --http-port P --token-file F   recharges during calls\n"
+    "  --recharge-batch K --recharge-inflight N   extensions per recharge request (1); requests at once (1)\n"
     "  --server-pid PID       sample the server's resident memory\n"
     "  --json FILE --timeline FILE   summary (JSON) and per-second rows (CSV)\n"
     "  --sync-only            connect, sync the extensions, exit\n"
@@ -37,7 +38,7 @@ int parse_options(int argc, char **argv, options *o) {
                    .extensions = 1000, .ext_base = 10000000, .calls_per_ext = 1, .duration_s = 10,
                    .drain_s = 60, .answer_ratio = 1.0, .hold_ms = 1000, .hold_min_ms = 500, .hold_max_ms = 600000,
                    .max_live = 200000, .max_calls = UINT64_MAX, .grant_grace_ms = 1000, .recharge_amount = "0.10",
-                   .seed = 1};
+                   .seed = 1, .recharge_batch = 1, .recharge_inflight = 1};
     static struct option longs[] = {
         {"scenario", 1, 0, 'S'}, {"host", 1, 0, 'H'}, {"port", 1, 0, 'p'}, {"secret", 1, 0, 's'},
         {"connections", 1, 0, 'c'}, {"inflight", 1, 0, 'i'}, {"extensions", 1, 0, 'e'}, {"locked", 1, 0, 'L'},
@@ -49,7 +50,7 @@ int parse_options(int argc, char **argv, options *o) {
         {"recharge-every-ms", 1, 0, 11}, {"recharge-amount", 1, 0, 12}, {"http-port", 1, 0, 13},
         {"token-file", 1, 0, 14}, {"server-pid", 1, 0, 15}, {"json", 1, 0, 16}, {"timeline", 1, 0, 17},
         {"sync-only", 0, 0, 18}, {"echo", 1, 0, 19}, {"echo-server", 1, 0, 20}, {"seed", 1, 0, 21},
-        {"reconnect", 0, 0, 22},
+        {"reconnect", 0, 0, 22}, {"recharge-batch", 1, 0, 23}, {"recharge-inflight", 1, 0, 24},
         {"help", 0, 0, '?'}, {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", longs, NULL)) != -1) {
@@ -95,6 +96,8 @@ int parse_options(int argc, char **argv, options *o) {
         case 17: o->timeline_path = optarg; break;
         case 18: o->sync_only = 1; break;
         case 22: o->reconnect = 1; break;
+        case 23: o->recharge_batch = atoi(optarg); break;
+        case 24: o->recharge_inflight = atoi(optarg); break;
         case 19: o->echo_port = atoi(optarg); break;
         case 20: o->echo_server_port = atoi(optarg); break;
         case 21: o->seed = atoi(optarg); break;
@@ -108,7 +111,8 @@ int parse_options(int argc, char **argv, options *o) {
     }
     if (o->connections < 1 || o->connections > 1024 || o->inflight < 8 || o->extensions < 1 || o->calls_per_ext < 1 ||
         o->calls_per_ext > 60000 || o->max_live < 1 || o->duration_s < 1 || o->answer_ratio < 0 || o->answer_ratio > 1 ||
-        o->bad_share < 0 || o->bad_share > 1) {
+        o->bad_share < 0 || o->bad_share > 1 || o->recharge_batch < 1 || o->recharge_batch > 100 ||
+        o->recharge_inflight < 1 || o->recharge_inflight > 16) {
         fputs("loadgen: an option is out of range\n", stderr);
         return -1;
     }

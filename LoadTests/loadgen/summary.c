@@ -47,8 +47,10 @@ int write_summary(const char *path, const char *scenario, const run_stats *s, co
     fprintf(f, "  \"cutoff_server_lateness_p99_us\": %" PRId64 ",\n  \"cutoff_server_lateness_max_us\": %" PRId64 ",\n",
             hist_percentile(&s->cutoff_server_lateness, 99), s->cutoff_server_lateness.max);
     fprintf(f, "  \"cost_total_micros\": %" PRId64 ",\n  \"recharged_total_micros\": %" PRId64 ",\n  \"recharges_ok\": %" PRIu64
-            ",\n  \"recharges_failed\": %" PRIu64 ",\n",
-            s->cost_total, s->recharged_total, s->recharges_ok, s->recharges_failed);
+            ",\n  \"recharges_failed\": %" PRIu64 ",\n  \"recharges_retried\": %" PRIu64
+            ",\n  \"recharges_replayed\": %" PRIu64 ",\n",
+            s->cost_total, s->recharged_total, s->recharges_ok, s->recharges_failed, s->recharges_retried,
+            s->recharges_replayed);
     fprintf(f, "  \"disconnects\": %" PRIu64 ",\n  \"reconnects\": %" PRIu64 ",\n  \"downtime_max_us\": %" PRId64
             ",\n  \"lost_authorizations\": %" PRIu64 ",\n  \"resynced_calls\": %" PRIu64 ",\n  \"resync_adopted\": %" PRIu64
             ",\n  \"resync_unknown\": %" PRIu64 ",\n",
