@@ -15,6 +15,9 @@ public actor ExtensionActor {
     private var checkpointedRevision: UInt64
     /// The balance and total recharges as last checkpointed: the ledger rewrites the balance only when they moved.
     private var checkpointedBalance: (balance: Money, totalRecharges: Money)
+    /// Ringing calls a resync authorized again after a restart lost their authorization: the PBX holds the lost
+    /// authorization's grant, so the engine's is pushed when they are answered (``answer(callID:)``).
+    var grantsToRestate: Set<String> = []
 
     /// `book` as stored: its calls marked checkpointed (a restored book is checkpointed before it is handed over).
     init(book: AccountBook, context: EngineContext) {
@@ -62,6 +65,7 @@ public actor ExtensionActor {
         let policy = context.policyBox.policy
         let events = try book.answer(callID: callID, at: now, policy: policy)
         afterChange(events: events, at: now, policy: policy, movingLater: true)
+        if !grantsToRestate.isEmpty, grantsToRestate.remove(callID) != nil { restateGrant(callID, unlessIn: events) }
     }
 
     func end(callID: String, reportedMillis: Int64, cause: String, result: CallResult? = nil) async throws
@@ -80,6 +84,7 @@ public actor ExtensionActor {
     {
         let now = context.nowMillis()
         let policy = context.policyBox.policy
+        if !grantsToRestate.isEmpty { grantsToRestate.remove(callID) }
         let stored = Self.isStored(callID, in: &book) ?? true
         let outcome = try book.end(callID: callID, reportedMillis: reportedMillis, cause: cause, at: now,
                                    policy: policy, result: result)

@@ -113,7 +113,7 @@ extension ExtensionActor {
     /// Pushes an answered, uncut call's grant as the engine now has it, after a resync. The PBX may hold another
     /// one: a renewal pushed to the connection that was lost, or, for a call authorized again after a restart,
     /// the grant of the authorization the restart lost. Not counted as a renewal: nothing was renewed.
-    private func restateGrant(_ callID: String, unlessIn events: [BillingEvent]) {
+    func restateGrant(_ callID: String, unlessIn events: [BillingEvent]) {
         guard let call = book.call(callID), call.isAnswered, call.cutAt == nil,
             !events.contains(where: { if case .grantRenewed(callID, _, _) = $0 { true } else { false } })
         else { return }
@@ -122,7 +122,8 @@ extension ExtensionActor {
 
     /// Authorizes again a call a restart lost (``MeteringEngine/resync(_:route:)``), answered at `request.at`
     /// when `answered`. Charges due by now are taken first, so the decision sees the balance as it is now; an
-    /// answered call's new grant is pushed (the PBX holds the lost authorization's).
+    /// answered call's new grant is pushed (the PBX holds the lost authorization's), and a ringing one's when it
+    /// is answered.
     func authorizeLost(_ request: CallRequest, answered: Bool) -> Bool {
         guard !book.settledRecently(request.callID) else { return false }
         let now = context.nowMillis()
@@ -136,7 +137,9 @@ extension ExtensionActor {
             events += book.advance(to: now, policy: policy)
         }
         afterChange(events: events, at: now, policy: policy, movingLater: answered)
-        if decision.isAllowed { restateGrant(request.callID, unlessIn: events) }
+        if decision.isAllowed {
+            if answered { restateGrant(request.callID, unlessIn: events) } else { grantsToRestate.insert(request.callID) }
+        }
         return decision.isAllowed
     }
 }

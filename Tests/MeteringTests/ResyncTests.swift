@@ -1,5 +1,5 @@
 import BillingCore
-import Metering
+@testable import Metering
 import TestSupport
 import Testing
 
@@ -128,6 +128,37 @@ struct ResyncTests {
         // 0.10 at 0.02 a second: 5 s from its answer, 1 s ago.
         #expect(await lostReader.next(1, where: isGrant)
             == [.grantRenewed(callID: "lost", extensionNumber: "8001", deadline: t0 - 1_000 + 5_000)])
+    }
+
+    @Test("a ringing call authorized again after a restart gets the engine's grant pushed when it is answered",
+          .timeLimit(.minutes(1)))
+    func ringingGrantRestatedAtAnswer() async throws {
+        func isGrant(_ event: BillingEvent) -> Bool { if case .grantRenewed = event { true } else { false } }
+        let h = Harness()
+        h.engine.restore(["8001", "8002"].map {
+            RestoredAccount(account: ExtensionAccount(number: $0, billingEnabled: true, balance: money("0.10")),
+                            calls: [], checkpointAt: t0)
+        })
+        try await h.engine.saveRate(perSecond("0.02", exts: ["8001", "8002"]))
+        var reader = EventReader(h.engine)
+        let outcome = await h.engine.resync([claim("ringing")], route: nil)
+        #expect(outcome.adopted == ["ringing"] && outcome.authorizedAgain == 1)
+        // A call authorized now is answered first: its grant came with its authorization, so nothing is pushed.
+        _ = try await h.engine.authorize(callID: "fresh", extensionNumber: "8002", dialled: "0123")
+        try await h.engine.answered(callID: "fresh")
+        await h.advance(ms: 1_500)
+        try await h.engine.answered(callID: "ringing")
+        // 0.10 at 0.02 a second: 5 s from its answer, now.
+        #expect(await reader.next(1, where: isGrant)
+            == [.grantRenewed(callID: "ringing", extensionNumber: "8001", deadline: t0 + 1_500 + 5_000)])
+        // Once: a repeated Answered pushes nothing more, and nothing is left remembered for the call.
+        try await h.engine.answered(callID: "ringing")
+        _ = try await h.engine.ended(callID: "ringing", billableMillis: 1_000, cause: "NORMAL")
+        _ = await h.engine.resync([claim("ringing2")], route: nil)
+        _ = try await h.engine.ended(callID: "ringing2", billableMillis: 0, cause: "NO_ANSWER")
+        let actor = try #require(h.engine.registry.withLock { $0.accounts["8001"] })
+        #expect(!h.engine.isLive(callID: "ringing2"))
+        #expect(await actor.grantsToRestate.isEmpty)
     }
 
     @Test("an id claimed twice in one resync is one call, in the reply once")
