@@ -1,4 +1,5 @@
 import BillingCore
+import Ledger
 public import HTTPTypes
 import Foundation
 public import Hummingbird
@@ -61,6 +62,9 @@ public struct APIError: Error, Sendable, Hashable, HTTPResponseError {
             self.init(http.status, code, http.body ?? http.status.reasonPhrase)
         case let decoding as DecodingError:
             self = .invalid(Self.describe(decoding), field: Self.field(decoding))
+        case LedgerError.writerFailed, LedgerError.writeFailed:
+            // The ledger stopped on a failed commit (a full disk): nothing was changed, and the server is stopping.
+            self.init(.serviceUnavailable, "UNAVAILABLE", "the ledger cannot write: nothing was changed")
         default:
             self.init(.internalServerError, "INTERNAL", "the server could not complete the request")
         }

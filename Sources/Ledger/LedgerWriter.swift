@@ -23,6 +23,8 @@ actor LedgerWriter {
     /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
     private let statsBox = Mutex(Stats())
     private var failed = false
+    /// Why the writer stopped, once a commit failed (a full disk, an I/O error).
+    private(set) var failure: LedgerError?
     private let checkpointLimit: Int
     private let priority: CommitPriority
     private let indexer: CallLogIndexer
@@ -72,6 +74,7 @@ actor LedgerWriter {
                 batches = try await commitRound(meteredNow: takeMetered)
             } catch {
                 failed = true
+                failure = .writeFailed("\(error)")
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
                     "error": "\(error)",
                 ])
@@ -134,12 +137,16 @@ actor LedgerWriter {
 /// Ledger failures.
 public enum LedgerError: Error, Sendable, CustomStringConvertible {
     case writerFailed
+    /// A commit failed: the writer stopped, and nothing after the last commit was acknowledged.
+    case writeFailed(String)
     case corrupt(String)
     case sqlite(code: Int32, message: String)
 
     public var description: String {
         switch self {
         case .writerFailed: "the ledger could not write; changes are not being acknowledged"
+        case .writeFailed(let detail):
+            "the ledger could not write (\(detail)); stopped: nothing after its last commit was acknowledged"
         case .corrupt(let detail): "ledger data is not valid: \(detail)"
         case .sqlite(let code, let message): "SQLite error \(code): \(message)"
         }

@@ -99,6 +99,10 @@ public final class SQLiteLedger: LedgerStore {
 
     public func run() async { await writer.run() }
 
+    /// Set once a commit failed (a full disk, an I/O error): ``run()`` then returned, and nothing is
+    /// acknowledged any more. A server must stop with it, so that a supervisor restarts it on what was committed.
+    public var writeFailure: LedgerError? { get async { await writer.failure } }
+
     public func flush() async throws { try await writer.flush() }
 
     /// Stops the writer after committing what is queued, and the call log's indexer.

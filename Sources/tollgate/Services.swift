@@ -6,6 +6,10 @@ import PBXServer
 import ServiceLifecycle
 
 /// The ledger's persistence actor as a service: on shutdown it commits what is queued, then stops.
+///
+/// A failed commit (a full disk, an I/O error) stops the writer; the service then throws, which stops the whole
+/// server with an error and a non-zero exit. Running on would authorize calls it can no longer bill, and an exit
+/// that looked clean would keep a supervisor (`Restart=on-failure`) from starting it again.
 struct LedgerService: Service {
     let ledger: SQLiteLedger
 
@@ -15,6 +19,7 @@ struct LedgerService: Service {
         } onGracefulShutdown: {
             Task { try? await ledger.close() }
         }
+        if let failure = await ledger.writeFailure { throw failure }
     }
 }
 
