@@ -182,6 +182,9 @@ if s["scenario"] == "crash-restart":
     # The crash may lose only what was never acknowledged: answered calls come back with the resync.
     if s["reconnects"] == 0: problems.append("the load generator never reconnected")
     if s["resync_unknown"] != 0: problems.append(f"{s['resync_unknown']} answered calls unknown after the restart")
+    # An End sent again for an answered call the crash lost whole names the call, and is settled from it.
+    if s["ends_not_found_answered"] != 0:
+        problems.append(f"{s['ends_not_found_answered']} answered calls' Ends unknown after the restart")
     # Every recharge the kill interrupted is sent again with its key until answered: none may fail or be lost.
     if s["recharges_ok"] == 0: problems.append("no recharge went through")
     if s["recharges_failed"] != 0: problems.append(f"{s['recharges_failed']} recharges failed")

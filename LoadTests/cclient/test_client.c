@@ -135,6 +135,13 @@ int main(void) {
     CHECK(tg_ended(c, "lost-1", 0, "NO_ANSWER", &s, &status) == TG_OK && s.settled_now && s.result == 3,
           "the lost call settles as unanswered");
     CHECK(tg_ended(c, "lost-2", 0, "NO_ANSWER", &s, &status) == TG_NOT_FOUND, "the refused one is not live");
+    /* lost-3 ended while the server was down, before it was stored: its End, sent again naming the call, is settled
+     * as answered 2 s before now (units at 0 and 1 s: 0.04). Without the names it would be NOT_FOUND. */
+    CHECK(tg_ended(c, "lost-3", 2000, "NORMAL_CLEARING", &s, &status) == TG_NOT_FOUND,
+          "an End for a call the server never saw is NOT_FOUND");
+    CHECK(tg_ended_call(c, "lost-3", 2000, "NORMAL_CLEARING", "8102", "0123", &s, &status) == TG_OK && s.settled_now &&
+              s.result == 1 && s.billed_ms == 2000 && s.cost_micros == 40000,
+          "an End naming a call the restart lost whole is settled from it");
     tg_close(c);
 
 done:

@@ -288,12 +288,19 @@ int tg_answered(tg_client *c, const char *call_id, tg_status *status) {
 
 int tg_ended(tg_client *c, const char *call_id, uint64_t billable_ms, const char *cause, tg_settlement *out,
              tg_status *status) {
+    return tg_ended_call(c, call_id, billable_ms, cause, NULL, NULL, out, status);
+}
+
+int tg_ended_call(tg_client *c, const char *call_id, uint64_t billable_ms, const char *cause, const char *extension,
+                  const char *dialled, tg_settlement *out, tg_status *status) {
     drop_grant(c, call_id);
     Envelope request = TOLLGATE__PBX__V1__ENVELOPE__INIT;
     Tollgate__Pbx__V1__EndedRequest body = TOLLGATE__PBX__V1__ENDED_REQUEST__INIT;
     body.call_id = (char *)call_id;
     body.billable_ms = billable_ms;
     body.cause = (char *)(cause ? cause : "");
+    if (extension) body.extension_number = (char *)extension;
+    if (dialled) body.dialled = (char *)dialled;
     request.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_ENDED;
     request.ended = &body;
     Envelope *reply = call(c, &request, status);

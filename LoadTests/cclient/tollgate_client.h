@@ -67,6 +67,9 @@ int tg_authorize(tg_client *client, const char *call_id, const char *extension, 
 int tg_answered(tg_client *client, const char *call_id, tg_status *status);
 int tg_ended(tg_client *client, const char *call_id, uint64_t billable_ms, const char *cause, tg_settlement *out,
              tg_status *status);
+/* An End sent again after a reconnect, naming the call's extension and dialled number (see tg_frame_ended_call). */
+int tg_ended_call(tg_client *client, const char *call_id, uint64_t billable_ms, const char *cause,
+                  const char *extension, const char *dialled, tg_settlement *out, tg_status *status);
 int tg_heartbeat(tg_client *client, int64_t *server_time_ms, tg_status *status);
 int tg_extension_sync(tg_client *client, const char *const *numbers, const char *const *user_names, size_t count,
                       tg_status *status);
@@ -98,6 +101,11 @@ size_t tg_frame_authorize(uint8_t *out, size_t capacity, uint64_t correlation_id
 size_t tg_frame_answered(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id);
 size_t tg_frame_ended(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
                       uint64_t billable_ms, const char *cause);
+/* An End sent again after a reconnect: also names the call's extension and dialled number, so that a server that
+ * lost the call whole in a restart (it ended while the server was down) settles it instead of answering
+ * NOT_FOUND. */
+size_t tg_frame_ended_call(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
+                           uint64_t billable_ms, const char *cause, const char *extension, const char *dialled);
 size_t tg_frame_ack(uint8_t *out, size_t capacity, uint64_t correlation_id);
 size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *const *numbers,
                                size_t count);

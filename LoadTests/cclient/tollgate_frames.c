@@ -58,11 +58,18 @@ size_t tg_frame_answered(uint8_t *out, size_t capacity, uint64_t correlation_id,
 
 size_t tg_frame_ended(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
                       uint64_t billable_ms, const char *cause) {
+    return tg_frame_ended_call(out, capacity, correlation_id, call_id, billable_ms, cause, NULL, NULL);
+}
+
+size_t tg_frame_ended_call(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *call_id,
+                           uint64_t billable_ms, const char *cause, const char *extension, const char *dialled) {
     Envelope e = TOLLGATE__PBX__V1__ENVELOPE__INIT;
     Tollgate__Pbx__V1__EndedRequest body = TOLLGATE__PBX__V1__ENDED_REQUEST__INIT;
     body.call_id = (char *)call_id;
     body.billable_ms = billable_ms;
     body.cause = (char *)(cause ? cause : "");
+    if (extension) body.extension_number = (char *)extension;
+    if (dialled) body.dialled = (char *)dialled;
     e.correlation_id = correlation_id;
     e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_ENDED;
     e.ended = &body;

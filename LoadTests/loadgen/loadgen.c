@@ -118,14 +118,21 @@ static size_t build_answered(uint8_t *o, size_t cap, uint64_t id, void *a) {
 }
 static size_t build_ended(uint8_t *o, size_t cap, uint64_t id, void *a) {
     struct frame_args *f = a;
-    return tg_frame_ended(o, cap, id, f->id, f->billable_ms, f->cause);
+    return tg_frame_ended_call(o, cap, id, f->id, f->billable_ms, f->cause, f->ext, f->dialled);
 }
 
 static int request_end(uint32_t slot, int64_t now) {
     call *c = &calls[slot];
-    char id[32];
+    char id[32], number[24], dialled[16];
     call_id(slot, c->gen, id, sizeof id);
     struct frame_args f = {.id = id, .billable_ms = (uint64_t)c->end_billable_ms, .cause = c->end_cause};
+    if (c->resent) {
+        /* Sent again after a reconnect: named, so a call the restart lost whole is still settled. */
+        ext_number(c->ext, number, sizeof number);
+        dialled_number(c, dialled, sizeof dialled);
+        f.ext = number;
+        f.dialled = dialled;
+    }
     return conn_request(&conns[c->conn], P_ENDED, slot, c->gen, now, build_ended, &f);
 }
 

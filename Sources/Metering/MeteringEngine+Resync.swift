@@ -63,6 +63,19 @@ extension MeteringEngine {
     /// restart lost (``resync(_:route:)``).
     public var acceptsLostCalls: Bool { registry.withLock { $0.acceptsLostCalls } }
 
+    /// An End a PBX sent again after a reconnect, for a call this engine does not know. In the grace period after a
+    /// restart, the restart may have lost it whole: it ended while the server was down, before it was stored. It
+    /// is then authorized again from the PBX's account of it (`call`: answered `billableMillis` before now, as if
+    /// it had just ended) and settled, so an answered call is billed and an unanswered one is in the call log.
+    /// Returns nil when it cannot be (outside the grace period, a call known or settled, or one no longer
+    /// allowed, which is logged as denied): the End is then for an unknown call.
+    public func endedLost(_ call: ClaimedCall, billableMillis: Int64, cause: String) async throws
+        -> PendingSettlement?
+    {
+        guard acceptsLostCalls, await authorizeLost(call, route: nil) else { return nil }
+        return try await endedWithoutWaiting(callID: call.callID, billableMillis: billableMillis, cause: cause)
+    }
+
     private func authorizeLost(_ call: ClaimedCall, route: (any AnyObject & Sendable)?) async -> Bool {
         guard (0...Self.maxBillableMillis).contains(call.answeredMillisAgo) else { return false }
         let now = context.nowMillis()

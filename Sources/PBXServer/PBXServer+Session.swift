@@ -82,9 +82,10 @@ extension PBXServer {
                                         logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
                                     }
                                     guard let connection else { break frames }
-                                    if case .ended(let callID, let billable, let cause) = request {
+                                    if case .ended(let callID, let billable, let cause, let lost) = request {
                                         await replies.send(await settle(callID: callID, billableMillis: billable,
-                                                                        cause: cause, correlationID: correlationID))
+                                                                        cause: cause, lost: lost,
+                                                                        correlationID: correlationID))
                                     } else if let reply = await handle(request, correlationID: correlationID, on: connection) {
                                         await replies.send(.ready(reply))
                                     }
@@ -133,10 +134,11 @@ extension PBXServer {
             case .answered(let callID):
                 try await engine.answered(callID: callID)
                 return WireReplies.ack(correlationID: correlationID, status: .ok)
-            case .ended(let callID, let billable, let cause):
+            case .ended(let callID, let billable, let cause, let lost):
                 // The request loop calls `settle` itself so the connection need not wait for the commit; here the
                 // same settlement, waited for.
-                switch await settle(callID: callID, billableMillis: billable, cause: cause, correlationID: correlationID) {
+                switch await settle(callID: callID, billableMillis: billable, cause: cause, lost: lost,
+                                    correlationID: correlationID) {
                 case .ready(let payload): return payload
                 case .deferred(let deferred): return await deferred.reply(failed: errorReply)
                 }
@@ -171,10 +173,23 @@ extension PBXServer {
 
     /// Settles a call now and returns its reply, deferred until the settlement is committed, so the connection's
     /// next requests are handled meanwhile (one connection's settlements then share group commits).
-    func settle(callID: String, billableMillis: Int64, cause: String, correlationID: UInt64) async -> ReplyPipeline.Item {
+    func settle(callID: String, billableMillis: Int64, cause: String, lost: ClaimedCall? = nil,
+                correlationID: UInt64) async -> ReplyPipeline.Item {
         do {
             // Settled, the call leaves the engine's registry, and its route with it.
-            let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
+            let pending: PendingSettlement
+            do {
+                pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis,
+                                                              cause: cause)
+            } catch let error as TollgateError where error.code == .notFound && lost != nil {
+                // An End sent again for a call a restart lost whole: settled from the PBX's account of it.
+                guard let lost, let settled = try await engine.endedLost(lost, billableMillis: billableMillis,
+                                                                         cause: cause) else { throw error }
+                logger.info("settled a call the restart lost, from its re-sent End", metadata: [
+                    "call": "\(callID)", "extension": "\(lost.extensionNumber)", "billableMs": "\(billableMillis)",
+                ])
+                pending = settled
+            }
             // Encoded now, sent once committed: the reply then holds no call record while it waits.
             let record: CallRecord? = if case .settled(let record, _) = pending.outcome { record } else { nil }
             return .deferred(.init(payload: WireReplies.ended(correlationID: correlationID, settled: record),

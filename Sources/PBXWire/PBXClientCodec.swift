@@ -53,11 +53,18 @@ public enum PBXClientCodec {
         return Self.request(correlationID, .answered(request))
     }
 
-    public static func ended(correlationID: UInt64, callID: String, billableMillis: Int64, cause: String) -> [UInt8] {
+    /// An End; an End sent again after a reconnect also names the call's extension and dialled number
+    /// (`lost`), so that a server that lost the call whole in a restart can still settle it.
+    public static func ended(correlationID: UInt64, callID: String, billableMillis: Int64, cause: String,
+                             lost: (extensionNumber: String, dialled: String)? = nil) -> [UInt8] {
         var request = Tollgate_Pbx_V1_EndedRequest()
         request.callID = callID
         request.billableMs = UInt64(max(0, billableMillis))
         request.cause = cause
+        if let lost {
+            request.extensionNumber = lost.extensionNumber
+            request.dialled = lost.dialled
+        }
         return Self.request(correlationID, .ended(request))
     }
 

@@ -4,7 +4,9 @@ public import BillingCore
 public enum PBXRequest: Sendable, Hashable {
     case authorize(callID: String, extensionNumber: String, dialled: String)
     case answered(callID: String)
-    case ended(callID: String, billableMillis: Int64, cause: String)
+    /// `lost`: the call as the PBX describes it in an End sent again after a reconnect (its extension and dialled
+    /// number, answered `billableMillis` ago), from which the engine settles a call a restart lost whole.
+    case ended(callID: String, billableMillis: Int64, cause: String, lost: ClaimedCall? = nil)
     case extensionSync([SyncedExtension])
     case heartbeat
     case resync([ClaimedCall])

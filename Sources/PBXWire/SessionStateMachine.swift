@@ -81,8 +81,13 @@ public struct SessionStateMachine: Sendable {
             guard request.billableMs <= UInt64(Int64.max) else {
                 return .send(WireReplies.ack(correlationID: id, status: .invalid("billable_ms out of range", field: "billable_ms")))
             }
+            let billable = Int64(request.billableMs)
+            // As a resync would claim it, ended now: answered `billable` ago (or never, if 0).
+            let lost = request.extensionNumber.isEmpty ? nil : ClaimedCall(
+                callID: request.callID, extensionNumber: request.extensionNumber, dialled: request.dialled,
+                answered: billable > 0, answeredMillisAgo: billable)
             return .dispatch(correlationID: id, .ended(
-                callID: request.callID, billableMillis: Int64(request.billableMs), cause: request.cause))
+                callID: request.callID, billableMillis: billable, cause: request.cause, lost: lost))
         case .extensionSync(let request):
             return .dispatch(correlationID: id, .extensionSync(request.extensions.map {
                 PBXRequest.SyncedExtension(number: $0.number, userName: $0.userName)

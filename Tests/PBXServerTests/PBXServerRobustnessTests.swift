@@ -121,6 +121,64 @@ struct PBXServerRobustnessTests {
         }
     }
 
+    @Test("after a restart, an End sent again for a call the restart lost whole is settled from the call it names")
+    func lostCallEnd() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        // A restart with nothing stored: the calls ended while the server was down, before they were stored.
+        h.engine.restore([])
+        try await h.billed8001(balance: 1_000_000)
+        await h.advance(ms: 5_000)
+        func resent(_ id: String, _ ms: UInt64, _ ext: String = "8001") -> Tollgate_Pbx_V1_Envelope.OneOf_Body {
+            guard case .ended(var request) = PBXServerTests.ended(id, ms) else { preconditionFailure() }
+            request.extensionNumber = ext
+            request.dialled = "0123"
+            return .ended(request)
+        }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            // Without the call's extension and number it stays unknown, as before.
+            #expect(try await pbx.call(PBXServerTests.ended("gone", 3_000))?.status.code == .notFound)
+            // With them: answered 3 s ago; 0.02 a second, each unit paid at its start: 0.06.
+            let settled = try #require(try await pbx.call(resent("gone", 3_000)))
+            #expect(settled.status.code == .ok && settled.endedReply.settledNow)
+            #expect(settled.endedReply.result == .completed && settled.endedReply.costMicros == 60_000)
+            #expect(settled.endedReply.billedMs == 3_000 && settled.endedReply.balanceAfterMicros == 940_000)
+            // Sent once more: already settled, nothing changes.
+            let again = try #require(try await pbx.call(resent("gone", 3_000)))
+            #expect(again.status.code == .ok && !again.endedReply.settledNow)
+            // Never answered: in the call log, at no cost.
+            let unanswered = try #require(try await pbx.call(resent("rang", 0)))
+            #expect(unanswered.endedReply.result == .unanswered && unanswered.endedReply.costMicros == 0)
+            // An extension the server does not know: unknown.
+            #expect(try await pbx.call(resent("stranger", 2_000, "8009"))?.status.code == .notFound)
+        }
+        #expect(await h.engine.extensionAccount(number: "8001")?.balance == Money(micros: 940_000))
+        #expect(h.journal.settlements.map(\.callID) == ["gone", "rang"])
+    }
+
+    @Test("an End naming its call is an ordinary End for a call the server knows, and outside a restart's grace")
+    func endNamingKnownCall() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await h.billed8001(balance: 1_000_000)
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            _ = try await pbx.call(PBXServerTests.authorize("c1"))
+            _ = try await pbx.call(PBXServerTests.answered("c1"))
+            await h.advance(ms: 1_500)
+            guard case .ended(var request) = PBXServerTests.ended("c1", 1_500) else { preconditionFailure() }
+            request.extensionNumber = "8001"
+            request.dialled = "0123"
+            let reply = try #require(try await pbx.call(.ended(request)))
+            #expect(reply.endedReply.settledNow && reply.endedReply.costMicros == 40_000)
+            // Not restarted: a call the server never knew stays unknown, whatever the End says of it.
+            request.callID = "never"
+            #expect(try await pbx.call(.ended(request))?.status.code == .notFound)
+        }
+        #expect(h.journal.settlements.map(\.callID) == ["c1"])
+    }
+
     @Test("a PBX that drops and never comes back: its call is settled after the grace, billed to its last grant")
     func abandonedCall() async throws {
         let h = try await H()

@@ -639,6 +639,14 @@ nonisolated struct Tollgate_Pbx_V1_EndedRequest: Sendable {
   /// The PBX's hang-up cause, e.g. "NORMAL_CLEARING"; at most 128 bytes.
   var cause: String = String()
 
+  /// Optional, for an End sent again after a reconnect: the call's extension and whole dialled number, as in its
+  /// AuthorizeRequest. If a restart lost the call whole (it ended while the server was down, before the server had
+  /// stored it), the server authorizes it again from these, as answered billable_ms before now, and settles it,
+  /// instead of answering NOT_FOUND. Ignored for a call the server knows, and after the restart's grace period.
+  var extensionNumber: String = String()
+
+  var dialled: String = String()
+
   var unknownFields = SwiftProtobuf.UnknownStorage()
 
   init() {}
@@ -1545,7 +1553,7 @@ nonisolated extension Tollgate_Pbx_V1_AnsweredRequest: SwiftProtobuf.Message, Sw
 
 nonisolated extension Tollgate_Pbx_V1_EndedRequest: SwiftProtobuf.Message, SwiftProtobuf._MessageImplementationBase, SwiftProtobuf._ProtoNameProviding {
   static let protoMessageName: String = _protobuf_package + ".EndedRequest"
-  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{3}billable_ms\0\u{1}cause\0")
+  static let _protobuf_nameMap = SwiftProtobuf._NameMap(bytecode: "\0\u{3}call_id\0\u{3}billable_ms\0\u{1}cause\0\u{3}extension_number\0\u{1}dialled\0")
 
   mutating func decodeMessage<D: SwiftProtobuf.Decoder>(decoder: inout D) throws {
     while let fieldNumber = try decoder.nextFieldNumber() {
@@ -1556,6 +1564,8 @@ nonisolated extension Tollgate_Pbx_V1_EndedRequest: SwiftProtobuf.Message, Swift
       case 1: try { try decoder.decodeSingularStringField(value: &self.callID) }()
       case 2: try { try decoder.decodeSingularUInt64Field(value: &self.billableMs) }()
       case 3: try { try decoder.decodeSingularStringField(value: &self.cause) }()
+      case 4: try { try decoder.decodeSingularStringField(value: &self.extensionNumber) }()
+      case 5: try { try decoder.decodeSingularStringField(value: &self.dialled) }()
       default: break
       }
     }
@@ -1571,6 +1581,12 @@ nonisolated extension Tollgate_Pbx_V1_EndedRequest: SwiftProtobuf.Message, Swift
     if !self.cause.isEmpty {
       try visitor.visitSingularStringField(value: self.cause, fieldNumber: 3)
     }
+    if !self.extensionNumber.isEmpty {
+      try visitor.visitSingularStringField(value: self.extensionNumber, fieldNumber: 4)
+    }
+    if !self.dialled.isEmpty {
+      try visitor.visitSingularStringField(value: self.dialled, fieldNumber: 5)
+    }
     try unknownFields.traverse(visitor: &visitor)
   }
 
@@ -1578,6 +1594,8 @@ nonisolated extension Tollgate_Pbx_V1_EndedRequest: SwiftProtobuf.Message, Swift
     if lhs.callID != rhs.callID {return false}
     if lhs.billableMs != rhs.billableMs {return false}
     if lhs.cause != rhs.cause {return false}
+    if lhs.extensionNumber != rhs.extensionNumber {return false}
+    if lhs.dialled != rhs.dialled {return false}
     if lhs.unknownFields != rhs.unknownFields {return false}
     return true
   }
