@@ -52,6 +52,9 @@ struct WireFuzzCorpusTests {
         // since are billed up to the 7 s 101 can pay (0.14); l3 rang, then 5 s of a per-minute call (0.10 + 0).
         let lost = try await outcome("resync-after-restart")
         #expect(lost.settled == 2 && lost.settledMicros == 140_000 + 100_000)
+        // Ended while the server was down: g1's 3 s at 0.02 a second (0.06), g2 never answered; g3 is locked.
+        let ended = try await outcome("ends-of-calls-a-restart-lost-whole")
+        #expect(ended.settled == 2 && ended.settledMicros == 60_000)
     }
 
     @Test("a broken stream ends the session with a reply")

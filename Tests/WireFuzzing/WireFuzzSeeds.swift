@@ -74,6 +74,18 @@ public enum WireFuzzSeeds {
             PBXClientCodec.ended(correlationID: 0x300, callID: "l1", billableMillis: 20_000, cause: "normal"),
             PBXClientCodec.ended(correlationID: 0x400, callID: "l3", billableMillis: 5_000, cause: "normal"),
         ]),
+        seed("ends-of-calls-a-restart-lost-whole", [
+            // Ended while the server was down, sent again naming the call: settled from the names in the
+            // restart's grace period; a locked extension's is refused; a repeat changes nothing.
+            PBXClientCodec.ended(correlationID: 0x100, callID: "g1", billableMillis: 3_000, cause: "normal",
+                                 lost: ("101", "0123")),
+            PBXClientCodec.ended(correlationID: 0x200, callID: "g2", billableMillis: 0, cause: "no answer",
+                                 lost: ("100", "0123")),
+            PBXClientCodec.ended(correlationID: 0x300, callID: "g3", billableMillis: 2_000, cause: "normal",
+                                 lost: ("103", "0123")),
+            PBXClientCodec.ended(correlationID: 0x400, callID: "g1", billableMillis: 3_000, cause: "normal",
+                                 lost: ("101", "0123")),
+        ]),
     ]
 
     static func seed(_ name: String, _ payloads: [[UInt8]]) -> Seed {
