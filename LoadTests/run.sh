@@ -138,6 +138,7 @@ if [ "$crash_after" -gt 0 ]; then
     # The server's side of the resyncs: calls claimed, adopted, authorized again (lost by the crash), unknown.
     grep "resynced calls" "$work/serve.log" | grep -o '[a-zA-Z]*=[0-9]*' |
         awk -F= '{sum[$1] += $2} END {printf "== %s: server resynced %d calls: %d adopted (%d authorized again), %d unknown\n", "'"$scenario"'", sum["claimed"], sum["adopted"], sum["authorizedAgain"], sum["unknown"]}'
+    echo "== $scenario: server settled $(grep -c "settled a call the restart lost" "$work/serve.log" || true) re-sent Ends of calls the crash lost whole, from the calls they named"
     # Until the grace has settled the unclaimed calls: the balances then add up against the call log.
     for _ in $(seq 1 100); do
         live=$(python3 -c "import urllib.request,sys,re; t=urllib.request.urlopen(sys.argv[1]).read().decode(); m=re.search(r'^tollgate_live_calls (\S+)', t, re.M); print(int(float(m.group(1))) if m else -1)" "http://127.0.0.1:$http_port/metrics")
