@@ -126,7 +126,10 @@ echo "== $scenario: load ${LOADGEN_ARGS:-}"
 if [ "$crash_after" -gt 0 ]; then
     "$loadgen" "${run[@]}" --reconnect "${extra[@]}" &
     load_pid=$!
-    sleep "$crash_after"
+    # A backup taken under the load, midway to the kill: `tollgate backup` verifies its copy, or fails.
+    sleep $((crash_after / 2))
+    "$tollgate" backup --data-dir "$work/data" "$work/backup.sqlite"
+    sleep $((crash_after - crash_after / 2))
     echo "== $scenario: kill -9 the server after ${crash_after} s of load; start it again on the same files"
     kill -KILL "$serve_pid"
     wait "$serve_pid" 2>/dev/null || true
