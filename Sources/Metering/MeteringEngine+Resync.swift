@@ -72,6 +72,10 @@ extension MeteringEngine {
     public func endedLost(_ call: ClaimedCall, billableMillis: Int64, cause: String) async throws
         -> PendingSettlement?
     {
+        // Checked before the call is authorized again, so that the End cannot fail after it and leave it live.
+        guard (0...Self.maxBillableMillis).contains(billableMillis), cause.utf8.count <= 128 else {
+            throw TollgateError(.invalidArgument, "billable duration or cause out of range", field: "billableMillis")
+        }
         guard acceptsLostCalls, await authorizeLost(call, route: nil) else { return nil }
         return try await endedWithoutWaiting(callID: call.callID, billableMillis: billableMillis, cause: cause)
     }
