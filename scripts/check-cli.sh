@@ -46,5 +46,10 @@ expect 0 "$tollgate" stats --period month
 balance=$("$tollgate" ext show 8001 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["balance"])')
 [ "$balance" = "10.00" ] || { echo "cli: FAIL: balance $balance after a retried recharge, want 10.00"; failures=$((failures + 1)); }
 expect 3 "$tollgate" ext list --api 127.0.0.1:1
+# A backup of the ledger serve is using: written and verified; never over an existing file; no ledger, no backup.
+expect 0 "$tollgate" backup --data-dir "$work/data" "$work/backup.sqlite"
+expect 64 "$tollgate" backup --data-dir "$work/data" "$work/backup.sqlite"
+expect 64 "$tollgate" backup --data-dir "$work/nowhere" "$work/other.sqlite"
+[ -f "$work/other.sqlite" ] && { echo "cli: FAIL: a failed backup left a file"; failures=$((failures + 1)); }
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]
