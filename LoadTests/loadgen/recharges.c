@@ -90,8 +90,8 @@ static void send_slot(slot *s, int index, int64_t now) {
 }
 
 static void start_slot(slot *s, int index, int64_t now) {
-    int batch = opt->recharge_batch < 1 ? 1 : opt->recharge_batch > BATCH_MAX ? BATCH_MAX : opt->recharge_batch;
-    if (batch > opt->extensions) batch = opt->extensions;
+    /* options.c bounds the batch to 1..BATCH_MAX. */
+    int batch = opt->recharge_batch > opt->extensions ? opt->extensions : opt->recharge_batch;
     int32_t chosen[BATCH_MAX];
     size_t used = 0;
     s->count = 0;
@@ -158,16 +158,15 @@ void recharges_event(uint64_t tag, int64_t now) {
     slot *s = &slots[index];
     int status;
     if (!http_job_step(s->job, &status)) return;
-    char *response = strdup(http_job_response(s->job));
-    http_job_free(s->job);
+    http_job *job = s->job;
     s->job = NULL;
-    finish_slot(s, status, response ? response : "", now);
-    free(response);
+    finish_slot(s, status, http_job_response(job), now);
+    http_job_free(job);
 }
 
 void recharges_due(int64_t now, int placing) {
     if (!opt || !opt->recharge_every_ms) return;
-    int inflight = opt->recharge_inflight < 1 ? 1 : opt->recharge_inflight > SLOTS_MAX ? SLOTS_MAX : opt->recharge_inflight;
+    int inflight = opt->recharge_inflight; /* options.c bounds it to 1..SLOTS_MAX */
     for (int i = 0; i < inflight; i++)
         if (!slots[i].job && slots[i].retry_at && now >= slots[i].retry_at) send_slot(&slots[i], i, now);
     if (!placing || now < next_at) return;

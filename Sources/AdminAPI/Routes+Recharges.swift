@@ -33,19 +33,11 @@ extension AdminAPI {
             for number in recharge.numbers {
                 do {
                     _ = try await self.account(number)
-                    let outcome: RechargeOutcome
-                    if let key {
-                        // One key per extension of the request, so a retried bulk recharge recharges each once,
-                        // including one cut short by a restart after some of its extensions were recharged.
-                        outcome = try await self.engine.rechargeOnce(
-                            number: number, amount: recharge.amount.money, operatorName: session.user, note: note,
-                            idempotencyKey: "\(key)#\(number)")
-                    } else {
-                        outcome = RechargeOutcome(
-                            record: try await self.engine.recharge(
-                                number: number, amount: recharge.amount.money, operatorName: session.user, note: note),
-                            replayed: false)
-                    }
+                    // One key per extension of the request, so a retried bulk recharge recharges each once,
+                    // including one cut short by a restart after some of its extensions were recharged.
+                    let outcome = try await self.engine.rechargeOutcome(
+                        number: number, amount: recharge.amount.money, operatorName: session.user, note: note,
+                        idempotencyKey: key.map { "\($0)#\(number)" })
                     if !outcome.replayed { self.metrics.recharges.increment() }
                     results.append(ItemResult(number: number, ok: true, recharge: RechargeView(outcome.record),
                                               replayed: outcome.replayed ? true : nil))

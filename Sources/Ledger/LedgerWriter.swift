@@ -22,8 +22,7 @@ actor LedgerWriter {
     private let logger: Logger
     /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
     private let statsBox = Mutex(Stats())
-    private var failed = false
-    /// Why the writer stopped, once a commit failed (a full disk, an I/O error).
+    /// Why the writer stopped, once a commit failed (a full disk, an I/O error); nothing is written after it.
     private(set) var failure: LedgerError?
     private let checkpointLimit: Int
     private let priority: CommitPriority
@@ -65,7 +64,7 @@ actor LedgerWriter {
             busy = false
             if !idle.isEmpty { idle.removeFirst().resume() }
         }
-        guard !failed else { throw LedgerError.writerFailed }
+        guard failure == nil else { throw LedgerError.writerFailed }
         // Only the first batch forces it: while calls tick it moves every millisecond, and a flush must end.
         var takeMetered = meteredNow
         while true {
@@ -73,7 +72,6 @@ actor LedgerWriter {
             do {
                 batches = try await commitRound(meteredNow: takeMetered)
             } catch {
-                failed = true
                 failure = .writeFailed("\(error)")
                 logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
                     "error": "\(error)",

@@ -73,9 +73,7 @@ extension MeteringEngine {
         -> PendingSettlement?
     {
         // Checked before the call is authorized again, so that the End cannot fail after it and leave it live.
-        guard (0...Self.maxBillableMillis).contains(billableMillis), cause.utf8.count <= 128 else {
-            throw TollgateError(.invalidArgument, "billable duration or cause out of range", field: "billableMillis")
-        }
+        try Self.validateEnd(billableMillis: billableMillis, cause: cause)
         guard acceptsLostCalls, await authorizeLost(call, route: nil) else { return nil }
         return try await endedWithoutWaiting(callID: call.callID, billableMillis: billableMillis, cause: cause)
     }

@@ -108,12 +108,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     public func endedWithoutWaiting(callID: String, billableMillis: Int64, cause: String) async throws
         -> PendingSettlement
     {
-        guard (0...Self.maxBillableMillis).contains(billableMillis) else {
-            throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMillis")
-        }
-        guard cause.utf8.count <= 128 else {
-            throw TollgateError(.invalidArgument, "cause must be at most 128 bytes", field: "cause")
-        }
+        try Self.validateEnd(billableMillis: billableMillis, cause: cause)
         guard let owner = try owner(of: callID) else {
             return PendingSettlement(outcome: .alreadySettled, sequence: nil, journal: context.journal)
         }
@@ -121,6 +116,16 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
                                                             cause: cause)
         forget(callID: callID)
         return PendingSettlement(outcome: outcome, sequence: sequence, journal: context.journal)
+    }
+
+    /// What any End must hold: a billable duration of 0 to 31 days and a cause of at most 128 bytes.
+    static func validateEnd(billableMillis: Int64, cause: String) throws(TollgateError) {
+        guard (0...maxBillableMillis).contains(billableMillis) else {
+            throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMillis")
+        }
+        guard cause.utf8.count <= 128 else {
+            throw TollgateError(.invalidArgument, "cause must be at most 128 bytes", field: "cause")
+        }
     }
 
     /// How many calls are live (authorized, answered or cut, not yet ended); cheap, for metrics.
@@ -241,11 +246,11 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
                              idempotencyKey: idempotencyKey).record
     }
 
-    /// A recharge a client may retry: the first attempt with `idempotencyKey` recharges, and every later one
-    /// (after a lost reply, a timeout, a restart of the server) returns the committed record with `replayed` set,
-    /// so the client can tell the two apart. Returns after the recharge is committed.
-    public func rechargeOnce(number: String, amount: Money, operatorName: String, note: String = "",
-                             idempotencyKey: String) async throws -> RechargeOutcome {
+    /// A recharge, with what it did: with an `idempotencyKey` a client may retry it, and every attempt after the
+    /// first (after a lost reply, a timeout, a restart of the server) returns the committed record with `replayed`
+    /// set, so the client can tell the two apart. Returns after the recharge is committed.
+    public func rechargeOutcome(number: String, amount: Money, operatorName: String, note: String = "",
+                                idempotencyKey: String?) async throws -> RechargeOutcome {
         try await applyMoney(number: number, amount: amount, kind: .recharge, operatorName: operatorName, note: note,
                              idempotencyKey: idempotencyKey)
     }

@@ -185,14 +185,14 @@ struct MeteringEngineTests {
         restarted.engine.restore([RestoredAccount(
             account: ExtensionAccount(number: "8001", billingEnabled: true, balance: money("5")), calls: [],
             checkpointAt: t0)])
-        let replay = try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+        let replay = try await restarted.engine.rechargeOutcome(number: "8001", amount: money("5"), operatorName: "op",
                                                              idempotencyKey: "k1")
         #expect(replay == RechargeOutcome(record: first, replayed: true))
         #expect(await restarted.balance("8001") == money("5"))
-        let fresh = try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+        let fresh = try await restarted.engine.rechargeOutcome(number: "8001", amount: money("5"), operatorName: "op",
                                                             idempotencyKey: "k2")
         #expect(!fresh.replayed)
-        #expect(try await restarted.engine.rechargeOnce(number: "8001", amount: money("5"), operatorName: "op",
+        #expect(try await restarted.engine.rechargeOutcome(number: "8001", amount: money("5"), operatorName: "op",
                                                         idempotencyKey: "k2") == RechargeOutcome(record: fresh.record,
                                                                                                  replayed: true))
         #expect(await restarted.balance("8001") == money("10"))
