@@ -1,7 +1,7 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Targets depend one way: BillingCore (pure) <- Metering <- Ledger <- AdminAPI <- tollgate;
+// Targets depend one way: BillingCore (pure) <- Metering <- Ledger <- Administration <- AdminAPI, AdminConsole <- tollgate;
 // BillingCore <- PBXWire <- PBXServer <- tollgate; AdminClient (HTTP client for the CLI) stands alone.
 let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -36,6 +36,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
         .package(url: "https://github.com/weichsel/ZIPFoundation", from: "0.9.20"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", from: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         .target(name: "BillingCore", swiftSettings: strictSettings),
@@ -82,7 +84,7 @@ let package = Package(
             swiftSettings: strictSettings
         ),
         .target(
-            name: "AdminAPI",
+            name: "Administration",
             dependencies: [
                 "BillingCore", "Metering", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -96,6 +98,31 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AdminAPI",
+            dependencies: [
+                "BillingCore", "Metering", "Ledger", "Administration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .target(
+            name: "AdminConsole",
+            dependencies: [
+                "BillingCore", "Metering", "Ledger", "Administration",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Mustache", package: "swift-mustache"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ],
+            resources: [.copy("Templates"), .copy("Static")],
             swiftSettings: strictSettings
         ),
         .target(
@@ -115,8 +142,11 @@ let package = Package(
                 "Ledger",
                 "PBXWire",
                 "PBXServer",
+                "Administration",
                 "AdminAPI",
+                "AdminConsole",
                 "AdminClient",
+                .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -194,7 +224,7 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
+                "Administration", "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
                 "PBXServer", "PBXWire",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),

@@ -191,6 +191,20 @@ enum LedgerSchema {
                 UPDATE engine_state SET ledger_id = lower(hex(randomblob(16)));
                 """)
         }
+        migrator.registerMigration("v6-sessions") { db in
+            // Console and API sessions survive a restart of `serve`. Only a digest of each token is kept, so the
+            // file does not hand out sessions; a user's sessions go with the user.
+            try db.execute(sql: """
+                CREATE TABLE sessions (
+                    token_digest TEXT PRIMARY KEY NOT NULL,
+                    user TEXT NOT NULL REFERENCES users(name) ON DELETE CASCADE,
+                    role TEXT NOT NULL CHECK (role IN ('admin', 'billing')),
+                    csrf_token TEXT NOT NULL,
+                    expires_at INTEGER NOT NULL
+                );
+                CREATE INDEX sessions_by_user ON sessions(user);
+                """)
+        }
         return migrator
     }
 }

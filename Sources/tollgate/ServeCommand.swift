@@ -1,4 +1,6 @@
 import AdminAPI
+import AdminConsole
+import Administration
 import ArgumentParser
 import Foundation
 import Ledger
@@ -68,12 +70,11 @@ struct ServeCommand: AsyncParsableCommand {
                            maxFrameBytes: settings.maxFrameBytes),
             resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
         let dataURL = URL(fileURLWithPath: settings.dataDirectory)
-        let api = try await AdminAPI(
+        let operations = try await AdminOperations(
             engine: engine, ledger: ledger,
             configuration: .init(
-                host: settings.httpHost, port: settings.httpPort,
                 licenseDirectory: settings.licenseDirectory ?? dataURL.appendingPathComponent("license").path,
-                vendorPublicKey: settings.vendorPublicKey ?? AdminAPI<ContinuousClock>.defaultVendorPublicKey,
+                vendorPublicKey: settings.vendorPublicKey ?? AdminOperations<ContinuousClock>.defaultVendorPublicKey,
                 bcryptCost: settings.bcryptCost, version: Tollgate.version,
                 initialAdminPassword: settings.initialAdminPassword,
                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
@@ -84,7 +85,12 @@ struct ServeCommand: AsyncParsableCommand {
                 .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
                                              logger: logger)),
                 .init(service: PBXService(server: server)),
-                .init(service: AdminAPIService(api: api)),
+                .init(service: AdminHTTPService(
+                    operations: operations,
+                    application: AdminHTTPServer.application(
+                        operations: operations,
+                        surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
+                        host: settings.httpHost, port: settings.httpPort, logger: Logger(label: "tollgate.http")))),
             ],
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))

@@ -1,4 +1,5 @@
-import AdminAPI
+import Administration
+import Hummingbird
 import Ledger
 import Logging
 import Metering
@@ -59,11 +60,16 @@ struct PBXService<C: Clock>: Service where C.Duration == Duration {
     }
 }
 
-/// The admin HTTP API as a service.
-struct AdminAPIService<C: Clock>: Service where C.Duration == Duration {
-    let api: AdminAPI<C>
+/// The administration HTTP listener (the API and the console) as a service: it prepares the operations (which
+/// needs the ledger's writer running), then serves until graceful shutdown.
+struct AdminHTTPService<C: Clock, App: ApplicationProtocol & Service>: Service where C.Duration == Duration {
+    let operations: AdminOperations<C>
+    let application: App
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { try await api.run() }
+        try? await cancelWhenGracefulShutdown {
+            try await operations.prepare()
+            try await application.runService(gracefulShutdownSignals: [])
+        }
     }
 }

@@ -1,4 +1,4 @@
-import AdminAPI
+import Administration
 import ArgumentParser
 import Foundation
 

@@ -1,0 +1,65 @@
+import Administration
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// Sets the console's security headers on every page, and turns an error into an error page (the API's paths,
+/// skipped here, answer JSON).
+struct ConsoleErrorMiddleware: RouterMiddleware {
+    typealias Context = AdminRequestContext
+
+    let renderer: ConsoleRenderer
+    let skippedPrefixes: [String]
+
+    /// No inline script, nothing loaded from elsewhere, never inside a frame.
+    static let contentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+        + "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+
+    func handle(_ request: Request, context: Context,
+                next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        if skippedPrefixes.contains(where: { path.hasPrefix($0) }) { return try await next(request, context) }
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch {
+            response = errorPage(error, path: path, context: context)
+        }
+        response.headers[.contentSecurityPolicy] = Self.contentSecurityPolicy
+        response.headers[.xContentTypeOptions] = "nosniff"
+        response.headers[HTTPField.Name("X-Frame-Options")!] = "DENY"
+        response.headers[HTTPField.Name("Referrer-Policy")!] = "same-origin"
+        if response.headers[.cacheControl] == nil { response.headers[.cacheControl] = "no-store" }
+        return response
+    }
+
+    private func errorPage(_ error: any Error, path: String, context: Context) -> Response {
+        let (status, message): (HTTPResponse.Status, String) = switch error {
+        case let failure as ConsoleFailure: (failure.status, failure.message)
+        case let http as HTTPError where http.status == .notFound: (.notFound, "There is no page at \(path.prefix(200)).")
+        case let http as HTTPError: (http.status, http.body ?? http.status.reasonPhrase)
+        default:
+            { () -> (HTTPResponse.Status, String) in
+                let api = APIError(error)
+                if api.status == .internalServerError {
+                    context.logger.error("console request failed", metadata: ["path": "\(path)", "error": "\(error)"])
+                }
+                return (api.status, api.message)
+            }()
+        }
+        var chrome = Chrome()
+        chrome.user = context.session?.user
+        chrome.isAdmin = context.session?.role == .admin
+        chrome.isBilling = context.session?.role == .billing
+        chrome.csrf = context.session?.csrfToken
+        return renderer.page("error", title: status == .notFound ? "Not found" : "Not done", chrome: chrome,
+                             content: ErrorContent(status: Int(status.code), message: message,
+                                                   signIn: status == .unauthorized), status: status)
+    }
+}
+
+struct ErrorContent {
+    var status: Int
+    var message: String
+    var signIn: Bool
+}

@@ -1,0 +1,33 @@
+public import Hummingbird
+public import Logging
+import NIOCore
+
+/// Something that adds its routes to the administration router: the JSON API, the web console.
+public protocol AdminSurface: Sendable {
+    func register(on router: Router<AdminRequestContext>)
+}
+
+/// The administration HTTP listener: `/healthz`, `/metrics` and the surfaces' routes on one router.
+public enum AdminHTTPServer {
+    /// The application serving `surfaces`; run it as a service (it binds when run).
+    public static func application<C: Clock>(
+        operations: AdminOperations<C>, surfaces: [any AdminSurface], host: String, port: Int,
+        onBound: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
+    ) -> Application<RouterResponder<AdminRequestContext>> where C.Duration == Duration {
+        let router = Router(context: AdminRequestContext.self)
+        for surface in surfaces { surface.register(on: router) }
+        router.get("/healthz") { _, _ in
+            try Response.json(["status": "ok", "version": operations.configuration.version])
+        }
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                     body: .init(byteBuffer: ByteBuffer(string: await operations.metrics.render(operations))))
+        }
+        return Application(
+            router: router,
+            configuration: .init(address: .hostname(host, port: port),
+                                 serverName: "tollgate/\(operations.configuration.version)"),
+            onServerRunning: { channel in onBound(channel.localAddress?.port ?? 0) },
+            logger: logger)
+    }
+}
