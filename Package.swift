@@ -224,7 +224,9 @@ let package = Package(
         .testTarget(
             name: "AdminAPITests",
             dependencies: [
-                "Administration", "AdminAPI", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
+                "Administration", "AdminAPI", "AdminConsole", "AdminClient", "Ledger", "Metering", "BillingCore", "TestSupport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
                 "PBXServer", "PBXWire",
                 .product(name: "PropertyBased", package: "swift-property-based"),
                 .product(name: "NIOCore", package: "swift-nio"),

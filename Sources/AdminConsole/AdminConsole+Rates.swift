@@ -292,7 +292,7 @@ extension AdminConsole {
     /// The extensions ticked in the picker and those typed (one per line, or separated by commas or spaces).
     static func extensionNumbers(_ fields: FormFields) -> [String] {
         fields.all("extensions") + (fields.first("others") ?? "")
-            .split(whereSeparator: { $0 == "\n" || $0 == "," || $0 == " " || $0 == "\r" }).map(String.init)
+            .split(whereSeparator: { $0.isNewline || $0 == "," || $0 == " " }).map(String.init)
     }
 
     static func rateRow(_ rate: Rate, _ symbol: String) -> RateRow {

@@ -48,7 +48,7 @@ extension AdminConsole {
                 guard let policy = NoRatePolicy(rawValue: values["noRatePolicy"] ?? "") else {
                     throw APIError.invalid("choose what happens to a call no rate matches", field: "noRatePolicy")
                 }
-                let numbers = (values["freeNumbers"] ?? "").split(whereSeparator: { $0 == "\n" || $0 == "\r" || $0 == "," || $0 == " " })
+                let numbers = (values["freeNumbers"] ?? "").split(whereSeparator: { $0.isNewline || $0 == "," || $0 == " " })
                     .map(String.init)
                 let change = SettingsView(
                     currency: currency, timeZone: values["timeZone"], freeNumbers: numbers, noRatePolicy: policy,

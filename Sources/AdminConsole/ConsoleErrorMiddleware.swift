@@ -34,24 +34,21 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
     }
 
     private func errorPage(_ error: any Error, path: String, context: Context) -> Response {
-        let (status, message): (HTTPResponse.Status, String) = switch error {
-        case let failure as ConsoleFailure: (failure.status, failure.message)
-        case let http as HTTPError where http.status == .notFound: (.notFound, "There is no page at \(path.prefix(200)).")
-        case let http as HTTPError: (http.status, http.body ?? http.status.reasonPhrase)
-        default:
-            { () -> (HTTPResponse.Status, String) in
-                let api = APIError(error)
-                if api.status == .internalServerError {
-                    context.logger.error("console request failed", metadata: ["path": "\(path)", "error": "\(error)"])
-                }
-                return (api.status, api.message)
-            }()
+        let failure = error as? ConsoleFailure ?? ConsoleFailure(error, session: nil)
+        if failure.status == .internalServerError {
+            context.logger.error("console request failed",
+                                 metadata: ["path": "\(path)", "error": "\(failure.underlying ?? error)"])
         }
+        let (status, message) = (failure.status, failure.message)
         var chrome = Chrome()
-        chrome.user = context.session?.user
-        chrome.isAdmin = context.session?.role == .admin
-        chrome.isBilling = context.session?.role == .billing
-        chrome.csrf = context.session?.csrfToken
+        if let session = failure.session {
+            chrome.user = session.user
+            chrome.isAdmin = session.role == .admin
+            chrome.isBilling = session.role == .billing
+            chrome.csrf = session.csrfToken
+            let menu = session.role == .admin ? AdminConsole<ContinuousClock>.adminMenu : AdminConsole<ContinuousClock>.billingMenu
+            chrome.nav = menu.map { NavItem(label: $0.0, href: $0.1, current: false) }
+        }
         return renderer.page("error", title: status == .notFound ? "Not found" : "Not done", chrome: chrome,
                              content: ErrorContent(status: Int(status.code), message: message,
                                                    signIn: status == .unauthorized), status: status)

@@ -30,20 +30,28 @@ struct ConsoleSessionMiddleware<C: Clock>: RouterMiddleware where C.Duration == 
         do {
             try operations.admit(session, role: role)
         } catch let error as APIError {
-            throw ConsoleFailure(.forbidden, error.message)
+            throw ConsoleFailure(.forbidden, error.message, session: session)
         }
         var request = request
         if request.method == .post {
             try ConsoleSessionMiddleware.checkOrigin(request)
             let form = try await FormFields.read(&request)
             guard let sent = form.first("_csrf"), Self.constantTimeEqual(sent, session.csrfToken) else {
-                throw ConsoleFailure(.forbidden, "This form has expired or did not come from this console; nothing was changed. Reload the page and try again.")
+                throw ConsoleFailure(.forbidden, "This form has expired or did not come from this console; nothing was changed. Reload the page and try again.", session: session)
             }
         }
         var context = context
         context.session = session
         context.sessionToken = token
-        return try await next(request, context)
+        do {
+            return try await next(request, context)
+        } catch var failure as ConsoleFailure {
+            failure.session = failure.session ?? session
+            throw failure
+        } catch {
+            // The error page keeps the menu of the signed-in user.
+            throw ConsoleFailure(error, session: session)
+        }
     }
 
     /// A cross-site POST names another origin; one from this console names the host it was sent to.
@@ -68,9 +76,28 @@ struct ConsoleSessionMiddleware<C: Clock>: RouterMiddleware where C.Duration == 
 struct ConsoleFailure: Error {
     var status: HTTPResponse.Status
     var message: String
+    /// The session of the request that failed, for the error page's menu.
+    var session: AdminSession?
+    /// What failed inside, for the log.
+    var underlying: (any Error)?
 
-    init(_ status: HTTPResponse.Status, _ message: String) {
+    init(_ status: HTTPResponse.Status, _ message: String, session: AdminSession? = nil) {
         self.status = status
         self.message = message
+        self.session = session
+    }
+
+    /// An operation's error (or Hummingbird's) as the page shows it.
+    init(_ error: any Error, session: AdminSession?) {
+        switch error {
+        case let http as HTTPError where http.status == .notFound:
+            self.init(.notFound, "There is no such page.", session: session)
+        case let http as HTTPError:
+            self.init(http.status, http.body ?? http.status.reasonPhrase, session: session)
+        default:
+            let api = APIError(error)
+            self.init(api.status, api.message, session: session)
+        }
+        underlying = error
     }
 }

@@ -1,7 +1,11 @@
 import AdminAPI
+import AdminConsole
+import Administration
 import AdminClient
 import BillingCore
 import Foundation
+import Hummingbird
+import Logging
 import Ledger
 import Metering
 import PBXServer
@@ -20,7 +24,7 @@ final class APIHarness: Sendable {
     let clock = ManualClock()
     let ledger: SQLiteLedger
     let engine: MeteringEngine<ManualClock>
-    let api: AdminAPI<ManualClock>
+    let operations: AdminOperations<ManualClock>
     let port: Int
     let hangups = HangupRecorder()
     /// The PBX socket's port when the harness runs a real `PBXServer` (then hang-ups go to it).
@@ -40,9 +44,9 @@ final class APIHarness: Sendable {
         let engine = engine
         let pbx = pbxServer ? PBXServer(engine: engine, configuration: .init(
             port: 0, session: .init(secret: "s3cret", serverVersion: "test"))) : nil
-        api = try await AdminAPI(
+        operations = try await AdminOperations(
             engine: engine, ledger: ledger,
-            configuration: .init(port: 0, licenseDirectory: directory.file("license"),
+            configuration: .init(licenseDirectory: directory.file("license"),
                                  vendorPublicKey: vendorKeys.publicKey, bcryptCost: 4, version: "test",
                                  initialAdminPassword: adminPassword,
                                  initialPasswordFile: directory.file("initial-admin-password")),
@@ -54,8 +58,15 @@ final class APIHarness: Sendable {
                 hangups.calls.withLock { $0.append(callID) }
             })
         let (ports, bound) = AsyncStream<Int>.makeStream()
-        let api = api
-        let server = Task<Void, any Error> { try await api.run { bound.yield($0) } }
+        let operations = operations
+        // The API and the console on one listener, as `tollgate serve` runs them.
+        let application = AdminHTTPServer.application(
+            operations: operations, surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
+            host: "127.0.0.1", port: 0, onBound: { bound.yield($0) }, logger: Logger(label: "test.http"))
+        let server = Task<Void, any Error> {
+            try await operations.prepare()
+            try await application.runService(gracefulShutdownSignals: [])
+        }
         var iterator = ports.makeAsyncIterator()
         port = await iterator.next() ?? 0
         if let pbx {

@@ -1,4 +1,4 @@
-import AdminAPI
+import Administration
 import AdminClient
 import Foundation
 import TestSupport

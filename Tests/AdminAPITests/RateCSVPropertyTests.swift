@@ -1,4 +1,4 @@
-@testable import AdminAPI
+@testable import Administration
 import BillingCore
 import PropertyBased
 import Testing
