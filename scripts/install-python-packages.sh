@@ -12,3 +12,8 @@ if ! command -v schemathesis >/dev/null 2>&1; then
     echo "installing Python packages: schemathesis"
     python3 -m pip install --quiet --disable-pip-version-check "schemathesis>=4,<5"
 fi
+# The console's browser suite: selenium drives Debian's Chromium; axe-selenium-python ships axe-core.
+if ! python3 -c "import selenium, axe_selenium_python, pytest" 2>/dev/null; then
+    echo "installing Python packages: selenium axe-selenium-python pytest"
+    python3 -m pip install --quiet --disable-pip-version-check selenium axe-selenium-python pytest
+fi

@@ -17,6 +17,9 @@ fi
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
 # The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
 LoadTests/cclient/run-tests.sh .build/debug/tollgate
+# The web console in headless Chromium against a real serve, a real SQLite file and a real PBX connection (tg_pbx,
+# on the C client): every page checked by axe-core and photographed at 1280x800 and 390x844 (the folder is printed).
+python3 -m pytest -q -p no:cacheprovider -s Tests/Browser
 # The live admin API against docs/openapi.yaml: every operation played, every JSON reply validated.
 python3 scripts/check-openapi.py .build/debug/tollgate
 # The same API under generated requests (schemathesis, fixed seed): no server error, nothing undocumented, nothing

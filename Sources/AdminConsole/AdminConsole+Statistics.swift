@@ -58,7 +58,12 @@ extension AdminConsole {
                                       shown: ConsoleFormat.money(bucket.cost.money, symbol))
                 }
             }
-            let measureName = measure == "calls" ? "Number of calls" : measure == "time" ? "Call time (s)" : "Cost (micro-units)"
+            let measureName = measure == "calls" ? "Number of calls" : measure == "time" ? "Call time" : "Cost"
+            let axis: (Int64) -> String = switch measure {
+            case "calls": ChartSVG.compact
+            case "time": { ConsoleFormat.duration(seconds: $0) }
+            default: { ConsoleFormat.money(Money(micros: $0), symbol) }
+            }
             let content = StatisticsContent(
                 extensionNumber: ext,
                 periods: [Choice(value: "day", label: "Day", selected: period == "day"),
@@ -68,7 +73,7 @@ extension AdminConsole {
                 totalTime: ConsoleFormat.duration(seconds: stats?.totalBillableSeconds ?? 0),
                 averageTime: ConsoleFormat.duration(seconds: stats?.averageSeconds ?? 0), calls: stats?.calls ?? 0,
                 totalCost: ConsoleFormat.money(stats?.totalCost.money ?? .zero, symbol),
-                chart: ChartSVG.bars(bars, title: "\(measureName) per \(period == "day" ? "hour" : period == "month" ? "day" : "month"), \(at)"),
+                chart: ChartSVG.bars(bars, axis: axis, title: "\(measureName) per \(period == "day" ? "hour" : period == "month" ? "day" : "month"), \(at)"),
                 chartOf: [Choice(value: "cost", label: "Cost", selected: measure == "cost"),
                           Choice(value: "calls", label: "Number of calls", selected: measure == "calls"),
                           Choice(value: "time", label: "Call time", selected: measure == "time")],

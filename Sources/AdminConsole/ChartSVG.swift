@@ -11,8 +11,10 @@ enum ChartSVG {
     }
 
     /// The chart's markup; every text in it is escaped.
-    static func bars(_ bars: [Bar], title: String, width: Int = 960, height: Int = 260) -> String {
-        let left = 56, right = 12, top = 16, bottom = 36
+    static func bars(_ bars: [Bar], axis: (Int64) -> String = compact, title: String, width: Int = 960, height: Int = 260)
+        -> String
+    {
+        let left = 72, right = 12, top = 16, bottom = 36
         let plotWidth = width - left - right, plotHeight = height - top - bottom
         let peak = max(1, bars.map(\.value).max() ?? 1)
         let scale = niceCeiling(peak)
@@ -21,7 +23,7 @@ enum ChartSVG {
         for step in 0...4 {
             let y = top + plotHeight - plotHeight * step / 4
             svg += "<line class=\"grid-line\" x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - right)\" y2=\"\(y)\"/>"
-            svg += "<text x=\"\(left - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(compact(scale * Int64(step) / 4))</text>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(y + 4)\" text-anchor=\"end\">\(escape(axis(scale * Int64(step) / 4)))</text>"
         }
         svg += "<line class=\"axis\" x1=\"\(left)\" y1=\"\(top + plotHeight)\" x2=\"\(width - right)\" y2=\"\(top + plotHeight)\"/>"
         let slot = bars.isEmpty ? plotWidth : plotWidth / bars.count

@@ -1,5 +1,5 @@
-package import BillingCore
-package import Ledger
+import BillingCore
+import Ledger
 public import HTTPTypes
 package import Foundation
 public import Hummingbird

@@ -1,4 +1,4 @@
-package import Metering
+import Metering
 package import Prometheus
 
 /// The Prometheus registry behind `/metrics`: the API's own counters, and the engine's figures read at each

@@ -1,6 +1,6 @@
 package import Foundation
-package import Ledger
-package import Metering
+import Ledger
+import Metering
 import Synchronization
 
 /// Billing activation, the 30-day trial and the license.

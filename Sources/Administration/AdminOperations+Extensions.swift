@@ -1,6 +1,6 @@
 package import BillingCore
-package import Foundation
-package import Metering
+import Foundation
+import Metering
 
 /// Which extensions a list shows: each field given narrows it.
 package struct ExtensionFilter: Sendable, Hashable {

@@ -1,5 +1,5 @@
 package import BillingCore
-package import Metering
+import Metering
 
 extension AdminOperations {
     /// Calls in progress, oldest first; only one extension's with `extensionNumber`.

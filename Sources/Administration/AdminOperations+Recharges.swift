@@ -1,5 +1,5 @@
 package import BillingCore
-package import Foundation
+import Foundation
 package import Hummingbird
 package import Ledger
 package import Metering

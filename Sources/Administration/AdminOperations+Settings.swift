@@ -1,6 +1,6 @@
 package import BillingCore
-package import Foundation
-package import Metering
+import Foundation
+import Metering
 
 /// The billing settings: given fields change, absent ones stay as they are.
 package struct SettingsView: Codable, Sendable {

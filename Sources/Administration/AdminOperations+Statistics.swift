@@ -1,6 +1,6 @@
-package import BillingCore
+import BillingCore
 package import Foundation
-package import Ledger
+import Ledger
 import Synchronization
 
 /// One bar of a statistics series: an hour of a day, a day of a month or a month of a year.

@@ -1,5 +1,5 @@
-package import BillingCore
-package import Foundation
+import BillingCore
+import Foundation
 public import Ledger
 public import Logging
 public import Metering

@@ -1,5 +1,5 @@
 public import Hummingbird
-package import Ledger
+import Ledger
 
 /// The request context of the administration surfaces: the session a middleware found for the request.
 public struct AdminRequestContext: RequestContext {

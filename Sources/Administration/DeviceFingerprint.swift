@@ -1,5 +1,5 @@
 import Crypto
-package import Foundation
+import Foundation
 
 /// This device's identity for licensing: SHA-256 of the machine id, so a license is valid on one machine only.
 public enum DeviceFingerprint {

@@ -1,5 +1,5 @@
 import Crypto
-package import Foundation
+import Foundation
 package import Ledger
 import Synchronization
 
@@ -10,6 +10,13 @@ package struct AdminSession: Sendable, Hashable {
     package var expiresAt: Int64
     /// What every state-changing console form must carry: a page of another site cannot read it.
     package var csrfToken: String
+
+    package init(user: String, role: StoredUser.Role, expiresAt: Int64, csrfToken: String) {
+        self.user = user
+        self.role = role
+        self.expiresAt = expiresAt
+        self.csrfToken = csrfToken
+    }
 }
 
 /// Sessions and sign-in throttling, on the engine's clock.

@@ -1,4 +1,4 @@
-package import Foundation
+import Foundation
 import ZIPFoundation
 
 /// A minimal Office Open XML workbook: one sheet, a bold header row, inline strings and exact decimal numbers.

@@ -1,5 +1,10 @@
+import AdminAPI
+import AdminConsole
+import Administration
 import BillingCore
 import Foundation
+import Hummingbird
+import Logging
 import Ledger
 import Metering
 import PBXServer
@@ -12,23 +17,41 @@ import Synchronization
 /// It plays a hotel: one room has two calls on one small balance (warned, then both cut at their exact
 /// boundaries), another calls abroad with a connection fee and gets a recharge mid-call, a postpaid office runs on
 /// credit, a locked lobby phone and a broke booth are denied, an emergency call goes through free, and a staff
-/// phone is not billed. Operator actions (set-up, the recharge) go to the engine directly until the HTTP API exists.
+/// phone is not billed. The set-up and the recharge go to the engine directly; the API and the web console run on
+/// the same engine throughout, and at the end the demo prints the console's address with a billing user's and the
+/// administrator's credentials (with `keep`, it serves them until Ctrl-C).
 final class Demo: Sendable {
     let ledger: SQLiteLedger
     let engine: MeteringEngine<ContinuousClock>
     let server: PBXServer<ContinuousClock>
+    let operations: AdminOperations<ContinuousClock>
     let seconds: Int
+    let keep: Bool
+    let httpHost: String
+    let httpPort: Int
+    private let adminPassword = "demo-" + SessionStore.randomToken().prefix(12)
     private let secret = UUID().uuidString
     private let answered = Mutex<[String: Int64]>([:])
     private let start: Int64
 
-    init(ledger: SQLiteLedger, seconds: Int) async throws {
+    init(ledger: SQLiteLedger, directory: String, seconds: Int, keep: Bool, httpHost: String, httpPort: Int) async throws {
         self.ledger = ledger
         self.seconds = seconds
+        self.keep = keep
+        self.httpHost = httpHost
+        self.httpPort = httpPort
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         engine = try await ledger.makeEngine(clock: ContinuousClock(), originEpochMillis: now)
-        server = PBXServer(engine: engine, configuration: .init(
+        let server = PBXServer(engine: engine, configuration: .init(
             port: 0, session: .init(secret: secret, serverVersion: Tollgate.version)))
+        self.server = server
+        let dataURL = URL(fileURLWithPath: directory)
+        operations = try await AdminOperations(
+            engine: engine, ledger: ledger,
+            configuration: .init(licenseDirectory: dataURL.appendingPathComponent("license").path, version: Tollgate.version,
+                                 initialAdminPassword: adminPassword,
+                                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
+            hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         start = engine.nowMillis()
     }
 
@@ -50,6 +73,17 @@ final class Demo: Sendable {
         guard let port = await portIterator.next() else { return false }
         let recovered = try await engine.settleUnclaimed()
         if !recovered.isEmpty { print("settled \(recovered.count) call(s) left open by an earlier run") }
+        // The console runs from the start, on the same engine: it can be watched while the calls run.
+        try await operations.prepare()
+        let demoOperator = AdminSession(user: "demo", role: .admin, expiresAt: .max, csrfToken: "")
+        _ = try await operations.setBilling(enabled: true, by: demoOperator)
+        let (httpPorts, httpBound) = AsyncStream<Int>.makeStream()
+        let application = AdminHTTPServer.application(
+            operations: operations, surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
+            host: httpHost, port: httpPort, onBound: { httpBound.yield($0) }, logger: Logger(label: "tollgate.http"))
+        let http = Task { try await application.runService(gracefulShutdownSignals: []) }
+        var httpIterator = httpPorts.makeAsyncIterator()
+        guard let consolePort = await httpIterator.next() else { return false }
         try await setUp()
         print("Tollgate demo: engine and PBX server on 127.0.0.1:\(port); a simulated PBX places \(seconds) s of calls "
             + "over the socket, billed per second on the real clock.\n")
@@ -61,13 +95,42 @@ final class Demo: Sendable {
             print("[\(clock())] PBX connected, session \(session.prefix(8))…")
             try await play(pbx)
         }
+        try await ledger.flush()
+        let clean = try await summary()
+        let user = try await operations.createBillingUser(named: nil)
+        print("""
+
+            Web console: http://\(httpHost):\(consolePort)/
+              billing user:  \(user.name)  password \(user.password)
+              administrator: admin  password \(adminPassword)
+            """)
+        if keep {
+            print("Serving the console, the API and the PBX socket on the demo's data until Ctrl-C.")
+            await Self.untilInterrupted()
+        }
+        http.cancel()
+        _ = try? await http.value
         serving.cancel()
         _ = try? await serving.value
         ticking.cancel()
         _ = try? await ticking.value
         try await ledger.close()
         await writer.value
-        return try await summary()
+        return clean
+    }
+
+    /// Returns at SIGINT or SIGTERM.
+    private static func untilInterrupted() async {
+        let (stream, continuation) = AsyncStream<Void>.makeStream()
+        let sources = [SIGINT, SIGTERM].map { number in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { continuation.yield() }
+            source.resume()
+            return source
+        }
+        for await _ in stream { break }
+        for source in sources { source.cancel() }
     }
 
     private func play(_ pbx: DemoPBX) async throws {

@@ -107,8 +107,13 @@ struct RateCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Import rates from CSV: every line checked, all or nothing.")
         @OptionGroup var options: APIOptions
         @Argument var file: String
-        @Option(help: "replace (the whole table) or merge (by id).") var mode = "replace"
+        @Option(help: "merge (the default: lines with an id replace that rate, the others are added) or replace (the table becomes exactly the file; needs --yes).")
+        var mode = "merge"
+        @Flag(help: "Confirm --mode replace, which deletes every rate that is not in the file.") var yes = false
         func run() async throws {
+            if mode == "replace" && !yes {
+                throw ValidationError("--mode replace deletes every rate that is not in the file: add --yes to confirm")
+            }
             try await runAdmin {
                 let bytes = Array(try Data(contentsOf: URL(fileURLWithPath: file)))
                 _ = try await options.call("POST", APIPath.make(["rates", "import"], query: [("mode", mode)]), raw: bytes,
