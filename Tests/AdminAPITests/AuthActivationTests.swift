@@ -110,4 +110,32 @@ struct AuthActivationTests {
         #expect(status["billingEnabled"] as? Bool == false)
         try await again.stop()
     }
+
+    @Test("sessions survive a restart of serve, stored only as digests; sign-out and a password change end them there too")
+    func sessionsSurviveRestart() async throws {
+        let h = try await APIHarness()
+        let user = try await h.billingUser()
+        let other = try #require(try await h.login(user.name, user.password))
+        let signedOut = try #require(try await h.login("admin", adminPassword))
+        #expect(try await h.client(signedOut).send("POST", "/api/v1/auth/logout").status == 204)
+        try await h.stop()
+        // The file holds no token, only digests of them.
+        let stored = try await h.ledger.sessions(now: t0)
+        #expect(!stored.isEmpty && stored.allSatisfy { $0.tokenDigest.count == 64 })
+        #expect(!stored.contains { $0.tokenDigest == user.token || $0.tokenDigest == other })
+
+        let again = try await APIHarness(directory: h.directory)
+        #expect(try await again.client(user.token).send("GET", "/api/v1/auth/me").status == 200)
+        #expect(try await again.client(user.admin).send("GET", "/api/v1/admin/billing").status == 200)
+        #expect(try await again.client(signedOut).send("GET", "/api/v1/auth/me").status == 401)
+        // A password change ends every session of the user, in the file as well.
+        #expect(try await again.client(user.token).send("POST", "/api/v1/auth/password", body: json([
+            "currentPassword": user.password, "newPassword": "another-password-2"])).status == 204)
+        #expect(try await again.client(other).send("GET", "/api/v1/auth/me").status == 401)
+        try await again.stop()
+        let third = try await APIHarness(directory: h.directory)
+        #expect(try await third.client(other).send("GET", "/api/v1/auth/me").status == 401)
+        #expect(try await third.client(user.admin).send("GET", "/api/v1/auth/me").status == 200)
+        try await third.stop()
+    }
 }
