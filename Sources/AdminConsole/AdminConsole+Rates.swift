@@ -2,6 +2,7 @@ import Administration
 import BillingCore
 import Foundation
 import Hummingbird
+import Metering
 
 extension AdminConsole {
     /// Up to this many known extensions are listed as checkboxes in a rate's picker; more are typed.
@@ -252,8 +253,10 @@ extension AdminConsole {
 
     private func rateForm(_ request: Request, _ context: AdminRequestContext, id: Int64?, values: RateValues,
                           form: FormState, status: HTTPResponse.Status = .ok) async throws -> Response {
-        let accounts = await operations.engine.extensionAccounts()
-        let listed = accounts.prefix(Self.pickerLimit)
+        var listed: [ExtensionAccount] = []
+        for number in operations.engine.extensionNumbers().prefix(Self.pickerLimit) {
+            if let account = await operations.engine.extensionAccount(number: number) { listed.append(account) }
+        }
         let listedNumbers = Set(listed.map(\.number))
         let picker = listed.map {
             PickerItem(number: $0.number, userName: $0.userName, text: ($0.number + " " + $0.userName).lowercased(),

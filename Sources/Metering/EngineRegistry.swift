@@ -15,6 +15,9 @@ struct EngineRegistry {
     }
 
     var accounts: [String: ExtensionActor] = [:]
+    /// The numbers of `accounts`, sorted, as of the last time a list asked (extensions are only ever added, so the
+    /// count tells whether it is current).
+    var sortedNumbers: [String] = []
     /// One entry per live call: the PBX server's routing lives here too, so a call costs one map entry and one
     /// lock per change instead of two of each.
     var callOwners: [String: CallOwner] = [:]
