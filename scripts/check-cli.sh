@@ -51,5 +51,10 @@ expect 0 "$tollgate" backup --data-dir "$work/data" "$work/backup.sqlite"
 expect 64 "$tollgate" backup --data-dir "$work/data" "$work/backup.sqlite"
 expect 64 "$tollgate" backup --data-dir "$work/nowhere" "$work/other.sqlite"
 [ -f "$work/other.sqlite" ] && { echo "cli: FAIL: a failed backup left a file"; failures=$((failures + 1)); }
+# A port in use ends a second serve at once: its address in one line, exit status 1, and never "serving".
+TOLLGATE_PBX_SECRET=s3cret TOLLGATE_ADMIN_PASSWORD=admin-password-1 \
+    expect 1 "$tollgate" serve --data-dir "$work/second" --http-listen "127.0.0.1:$http" --pbx-listen 127.0.0.1:0
+grep -q "127.0.0.1:$http: address already in use" "$work/out" || { echo "cli: FAIL: no 'address already in use' for the HTTP port"; cat "$work/out"; failures=$((failures + 1)); }
+grep -q "serving" "$work/out" && { echo "cli: FAIL: serve said it serves with its HTTP port taken"; failures=$((failures + 1)); }
 echo "cli: $failures failure(s)"
 [ "$failures" -eq 0 ]

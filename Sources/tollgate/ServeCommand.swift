@@ -1,14 +1,7 @@
-import AdminAPI
-import AdminConsole
-import Administration
 import ArgumentParser
 import Foundation
-import Ledger
 import Logging
-import PBXServer
 import NIOCore
-import PBXWire
-import ServiceLifecycle
 
 /// `tollgate serve`: the engine, its ledger and the PBX socket server, until SIGTERM or SIGINT.
 struct ServeCommand: AsyncParsableCommand {
@@ -60,46 +53,6 @@ struct ServeCommand: AsyncParsableCommand {
         if let loops = settings.eventLoops { NIOSingletons.groupLoopCountSuggestion = loops }
         let logger = Logger(label: "tollgate")
         if settings.insecureDev { logger.warning("--insecure-dev: PBXs are accepted without a secret") }
-        let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
-        let engine = try await ledger.makeEngine(
-            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000))
-        let server = PBXServer(engine: engine, configuration: .init(
-            host: settings.pbxHost, port: settings.pbxPort,
-            session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,
-                           heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
-                           maxFrameBytes: settings.maxFrameBytes),
-            resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
-        let dataURL = URL(fileURLWithPath: settings.dataDirectory)
-        let operations = try await AdminOperations(
-            engine: engine, ledger: ledger,
-            configuration: .init(
-                licenseDirectory: settings.licenseDirectory ?? dataURL.appendingPathComponent("license").path,
-                vendorPublicKey: settings.vendorPublicKey ?? AdminOperations<ContinuousClock>.defaultVendorPublicKey,
-                bcryptCost: settings.bcryptCost, version: Tollgate.version,
-                initialAdminPassword: settings.initialAdminPassword,
-                initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
-            hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
-        let group = ServiceGroup(configuration: .init(
-            services: [
-                .init(service: LedgerService(ledger: ledger)),
-                .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
-                                             logger: logger)),
-                .init(service: PBXService(server: server)),
-                .init(service: AdminHTTPService(
-                    operations: operations,
-                    application: AdminHTTPServer.application(
-                        operations: operations,
-                        surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
-                        host: settings.httpHost, port: settings.httpPort, logger: Logger(label: "tollgate.http")))),
-            ],
-            gracefulShutdownSignals: [.sigterm, .sigint],
-            logger: logger))
-        logger.info("serving", metadata: [
-            "data": "\(settings.dataDirectory)", "pbx": "\(settings.pbxHost):\(settings.pbxPort)",
-            "http": "\(settings.httpHost):\(settings.httpPort)",
-        ])
-        try await group.run()
-        let problems = try await ledger.verify()
-        logger.info("stopped; ledger flushed", metadata: ["verify": "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"])
+        try await TollgateServer(settings: settings, logger: logger).run()
     }
 }

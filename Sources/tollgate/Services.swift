@@ -51,25 +51,33 @@ struct EngineService<C: Clock>: Service where C.Duration == Duration {
     }
 }
 
-/// The PBX socket server as a service.
+/// The PBX socket server as a service: it binds, reports the bound port, and serves until graceful shutdown.
 struct PBXService<C: Clock>: Service where C.Duration == Duration {
     let server: PBXServer<C>
+    let onBound: @Sendable (Int) -> Void
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown { try await server.run() }
+        do {
+            try await cancelWhenGracefulShutdown { try await server.run(onBound: onBound) }
+        } catch where Task.isShuttingDownGracefully {
+            // Graceful shutdown stops the accept loop by cancelling it; what that throws is not a failure.
+        }
     }
 }
 
-/// The administration HTTP listener (the API and the console) as a service: it prepares the operations (which
-/// needs the ledger's writer running), then serves until graceful shutdown.
-struct AdminHTTPService<C: Clock, App: ApplicationProtocol & Service>: Service where C.Duration == Duration {
-    let operations: AdminOperations<C>
-    let application: App
+/// A listener in `serve`'s service group: an error before its address is bound is that bind's failure, told
+/// as `HOST:PORT: address already in use` rather than as whatever the other services log while they stop.
+struct ListenerService: Service {
+    let listener: Readiness.Listener
+    let address: String
+    let readiness: Readiness
+    let service: any Service
 
     func run() async throws {
-        try? await cancelWhenGracefulShutdown {
-            try await operations.prepare()
-            try await application.runService(gracefulShutdownSignals: [])
+        do {
+            try await service.run()
+        } catch where !(error is CancellationError) && !readiness.isBound(listener) {
+            throw ListenerFailure(address: address, underlying: error)
         }
     }
 }

@@ -1,0 +1,76 @@
+import AdminAPI
+import AdminConsole
+import Administration
+import Foundation
+import Ledger
+import Logging
+import PBXServer
+import ServiceLifecycle
+import UnixSignals
+
+/// What `tollgate serve` runs: the ledger, the engine, the PBX socket and the administration listener (the API
+/// and the console) as services of one group, until SIGTERM or SIGINT or a service's failure.
+///
+/// Services start in order and stop in reverse. A listener that fails (its port taken) shuts the group down
+/// gracefully, so the ledger commits what it holds and the only error is the listener's own.
+struct TollgateServer {
+    let settings: ServeSettings
+    let logger: Logger
+    /// Signals that begin a graceful shutdown; tests pass none.
+    var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
+
+    func run() async throws {
+        let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
+        let engine = try await ledger.makeEngine(
+            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let server = PBXServer(engine: engine, configuration: .init(
+            host: settings.pbxHost, port: settings.pbxPort,
+            session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,
+                           heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
+                           maxFrameBytes: settings.maxFrameBytes),
+            resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
+        let dataURL = URL(fileURLWithPath: settings.dataDirectory)
+        let operations = try await AdminOperations(
+            engine: engine, ledger: ledger,
+            configuration: .init(
+                licenseDirectory: settings.licenseDirectory ?? dataURL.appendingPathComponent("license").path,
+                vendorPublicKey: settings.vendorPublicKey ?? AdminOperations<ContinuousClock>.defaultVendorPublicKey,
+                bcryptCost: settings.bcryptCost, version: Tollgate.version,
+                initialAdminPassword: settings.initialAdminPassword,
+                initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
+            hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
+        let (settings, logger) = (settings, logger)
+        let readiness = Readiness { ports in
+            logger.info("serving", metadata: [
+                "data": "\(settings.dataDirectory)", "pbx": "\(settings.pbxHost):\(ports[.pbx] ?? 0)",
+                "http": "\(settings.httpHost):\(ports[.http] ?? 0)",
+            ])
+        }
+        var application = AdminHTTPServer.application(
+            operations: operations,
+            surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
+            host: settings.httpHost, port: settings.httpPort,
+            onBound: { readiness.bound(.http, port: $0) }, logger: Logger(label: "tollgate.http"))
+        // Restores sessions and the administrator; it needs the ledger's writer, which runs by then.
+        application.beforeServerStarts { try await operations.prepare() }
+        let group = ServiceGroup(configuration: .init(
+            services: [
+                .init(service: LedgerService(ledger: ledger)),
+                .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
+                                             logger: logger)),
+                .init(service: ListenerService(
+                          listener: .pbx, address: "\(settings.pbxHost):\(settings.pbxPort)", readiness: readiness,
+                          service: PBXService(server: server, onBound: { readiness.bound(.pbx, port: $0) })),
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+                .init(service: ListenerService(
+                          listener: .http, address: "\(settings.httpHost):\(settings.httpPort)", readiness: readiness,
+                          service: application),
+                      failureTerminationBehavior: .gracefullyShutdownGroup),
+            ],
+            gracefulShutdownSignals: shutdownSignals,
+            logger: logger))
+        try await group.run()
+        let problems = try await ledger.verify()
+        logger.info("stopped; ledger flushed", metadata: ["verify": "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"])
+    }
+}

@@ -1,0 +1,81 @@
+import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
+import TestSupport
+import Testing
+@testable import tollgate
+
+@Suite("tollgate serve: a listener's port already in use", .timeLimit(.minutes(1)))
+struct ListenerFailureTests {
+    enum Taken { case pbx, http }
+
+    /// Runs `serve` with one of its ports held by another socket; returns its error and what it logged.
+    func serve(taken: Taken) async throws -> (error: (any Error)?, logged: [String], port: Int) {
+        let directory = try TemporaryDirectory("serve-port-taken")
+        defer { directory.remove() }
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .bind(host: "127.0.0.1", port: 0).get()
+        let port = holder.localAddress?.port ?? 0
+        var settings = ServeSettings()
+        settings.dataDirectory = directory.path
+        settings.pbxSecret = "listener-test-secret"
+        settings.bcryptCost = 4
+        settings.initialAdminPassword = "admin-password-1"
+        settings.pbxPort = taken == .pbx ? port : 0
+        settings.httpPort = taken == .http ? port : 0
+        let logged = LoggedMessages()
+        let logger = Logger(label: "test") { _ in logged.handler }
+        var failure: (any Error)?
+        do {
+            try await TollgateServer(settings: settings, logger: logger, shutdownSignals: []).run()
+        } catch {
+            failure = error
+        }
+        try await holder.close()
+        return (failure, logged.all, port)
+    }
+
+    @Test("the HTTP port taken: serve ends with HOST:PORT: address already in use, and never said it serves")
+    func httpPortTaken() async throws {
+        let (error, logged, port) = try await serve(taken: .http)
+        let failure = try #require(error as? ListenerFailure)
+        #expect(failure.description == "127.0.0.1:\(port): address already in use")
+        #expect(!logged.contains("serving"))
+        // The group shut down gracefully (so the ledger committed what it held) rather than being cancelled.
+        #expect(logged.contains { $0.contains("Shutting down group") })
+    }
+
+    @Test("the PBX port taken: the same, for the PBX listener")
+    func pbxPortTaken() async throws {
+        let (error, logged, port) = try await serve(taken: .pbx)
+        let failure = try #require(error as? ListenerFailure)
+        #expect(failure.description == "127.0.0.1:\(port): address already in use")
+        #expect(!logged.contains("serving"))
+        #expect(logged.contains { $0.contains("Shutting down group") })
+    }
+}
+
+/// Messages logged through `handler`, kept for a test to read.
+final class LoggedMessages: Sendable {
+    private let messages = Mutex<[String]>([])
+
+    var all: [String] { messages.withLock { $0 } }
+
+    var handler: Handler { Handler(owner: self) }
+
+    struct Handler: LogHandler {
+        let owner: LoggedMessages
+        var metadata: Logger.Metadata = [:]
+        var logLevel: Logger.Level = .trace
+
+        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+            get { metadata[key] }
+            set { metadata[key] = newValue }
+        }
+
+        func log(event: LogEvent) {
+            owner.messages.withLock { $0.append(event.message.description) }
+        }
+    }
+}
