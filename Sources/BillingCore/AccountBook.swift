@@ -1,4 +1,4 @@
-/// One extension's money and live calls: the rules of DESIGN §3 and §6 as an I/O-free value.
+/// One extension's money and live calls: the rules of design.md §3, §6–§9 as an I/O-free value.
 ///
 /// Every change goes through a `mutating` method that returns the events it causes (cutoffs, warnings,
 /// grant renewals, settlements). The metering actor owns one book per extension, so all of an extension's
@@ -46,7 +46,7 @@ public struct AccountBook: Sendable {
 
     // MARK: Authorization
 
-    /// The decision of DESIGN §6 steps 1–7 for this account, without changing anything.
+    /// The decision of design.md §6 for this account, without changing anything.
     public func decide(_ request: CallRequest, policy: BillingPolicy, rates: RateTable) -> Authorization {
         if !policy.billingActive { return .allowed(rate: nil, unbilled: .billingInactive, grantMillis: nil) }
         if policy.freeNumbers.contains(request.dialled) {
@@ -163,7 +163,7 @@ public struct AccountBook: Sendable {
         }
     }
 
-    /// Pays due charges in DESIGN §5 order: due instant, then answer time, then call id.
+    /// Pays due charges in design.md §5 order: due instant, then answer time, then call id.
     private mutating func chargeDue(upTo now: Int64, events: inout [BillingEvent]) {
         // The common case, one call due: no ordering needed and no copies of the call.
         var dueCount = 0
@@ -292,7 +292,7 @@ public struct AccountBook: Sendable {
     }
 
     /// How long the charges of an extension whose money lasts past the projection may wait to be taken
-    /// together. Each is still taken at its own instant and in DESIGN §5 order (`advance` replays them), every
+    /// together. Each is still taken at its own instant and in design.md §5 order (`advance` replays them), every
     /// operation that reads or changes the balance takes what is due first, and cutoffs, warnings and grant
     /// renewals keep their exact instants; only the in-memory balance lags by up to this. An extension with
     /// ten live calls is woken about once a second instead of ten times.
@@ -519,7 +519,7 @@ public struct AccountChange: Sendable, Hashable, Codable {
     }
 }
 
-/// A charge waiting to be taken, ordered as DESIGN §5 requires.
+/// A charge waiting to be taken, ordered as design.md §5 requires.
 struct DueCharge: Comparable {
     let at: Int64
     let answeredAt: Int64

@@ -1,11 +1,11 @@
-/// Why a call was refused (DESIGN §6 steps 4–6).
+/// Why a call was refused (design.md §6 steps 4–6).
 public enum DenyReason: String, Sendable, Hashable, Codable, CaseIterable {
     case locked = "LOCKED"
     case noRate = "NO_RATE"
     case insufficientFunds = "INSUFFICIENT_FUNDS"
 }
 
-/// Why an allowed call is not billed (DESIGN §6 steps 1–3, and the no-rate policy).
+/// Why an allowed call is not billed (design.md §6 steps 1–3, and the no-rate policy).
 public enum UnbilledReason: String, Sendable, Hashable, Codable, CaseIterable {
     case billingInactive = "BILLING_INACTIVE"
     case freeNumber = "FREE_NUMBER"

@@ -1,4 +1,4 @@
-/// A call a reconnecting PBX reports still up (DESIGN §8's resync).
+/// A call a reconnecting PBX reports still up (design.md §11's resync).
 public struct ClaimedCall: Sendable, Hashable {
     public var callID: String
     public var extensionNumber: String

@@ -1,5 +1,5 @@
 /// When each live call of one extension will be cut if no money arrives, found by playing the extension's
-/// future charges forward in DESIGN §5 order against its available money.
+/// future charges forward in design.md §5 order against its available money.
 ///
 /// Warnings and grants come from it. Charges that happen as projected leave it valid; anything else (an
 /// answer, an end, a recharge, a settings change, a cut) invalidates it. It looks ahead far enough to cover

@@ -1,4 +1,4 @@
-/// The active rates, indexed for selection by DESIGN §4's rule.
+/// The active rates, indexed for selection by design.md §4's rule.
 ///
 /// A digit trie over prefixes: selection walks the dialled number once (at most 32 steps), so it costs the
 /// same with ten rates or a million. At each depth the rates ending there are kept sorted by

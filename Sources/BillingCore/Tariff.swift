@@ -1,4 +1,4 @@
-/// The price terms of a rate, and the cost formula of DESIGN §5.
+/// The price terms of a rate, and the cost formula of design.md §5.
 ///
 /// Durations are integer milliseconds; `initialTime` and `unit` are whole seconds as operators enter them.
 /// Charges fall due at answer (`initialCost`, plus one `rate` when `initialTime == 0`) and then one `rate`

@@ -2,7 +2,7 @@ import BillingCore
 import GRDB
 
 extension SQLiteLedger {
-    /// Recomputes every balance from the ledger (DESIGN §8) and lists each difference:
+    /// Recomputes every balance from the ledger (design.md §11) and lists each difference:
     /// - each extension's ledger rows chain (`before` = the previous `after`, starting at 0; `after` =
     ///   `before + amount`);
     /// - the last `after` equals the stored balance plus what its open calls hold;

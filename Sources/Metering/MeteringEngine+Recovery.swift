@@ -15,7 +15,7 @@ public struct RestoredAccount: Sendable {
 }
 
 extension MeteringEngine {
-    /// Loads extensions and their open calls after a restart (DESIGN §8). Calls that were being metered first
+    /// Loads extensions and their open calls after a restart (design.md §11). Calls that were being metered first
     /// take the charges that fell due between their checkpoint and `meteredThrough`, the last instant the
     /// journal knew the engine metering (checkpoints are not taken for paid charges), exactly as the engine
     /// took them: in due order, cutting a call whose next charge could not be paid. Then every restored call is

@@ -54,7 +54,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     // MARK: PBX
 
     /// Decides whether a call may start; an allowed call becomes live. An unknown extension is created with
-    /// billing off (DESIGN §3). `route` is where the call's pushes go (the PBX server's connection; nil keeps
+    /// billing off (design.md §3). `route` is where the call's pushes go (the PBX server's connection; nil keeps
     /// the one a repeated request set), read back with ``route(of:)``.
     public func authorize(callID: String, extensionNumber: String, dialled: String,
                           route: (any AnyObject & Sendable)? = nil) async throws(TollgateError) -> Authorization

@@ -1,7 +1,7 @@
 import BillingCore
 import Testing
 
-@Suite("Authorization order (DESIGN §6)")
+@Suite("Authorization order (design.md §6)")
 struct AuthorizationTests {
     enum Expect: Equatable { case billed, unbilled(UnbilledReason), denied(DenyReason) }
 

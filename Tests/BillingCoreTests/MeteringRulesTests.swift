@@ -1,9 +1,9 @@
 import BillingCore
 import Testing
 
-@Suite("Metering, cutoff and settlement rules (DESIGN §5–§6)")
+@Suite("Metering, cutoff and settlement rules (design.md §5–§9)")
 struct MeteringRulesTests {
-    @Test("DESIGN §5 worked example: two calls on 0.05, cut at 1.0 s and 1.5 s, final balance 0.01")
+    @Test("design.md §5 worked example: two calls on 0.05, cut at 1.0 s and 1.5 s, final balance 0.01")
     func workedExample() throws {
         var s = Scenario(account(balance: "0.05"))
         s.authorize("A")

@@ -7,7 +7,7 @@ func rate(_ id: Int64, _ prefix: String, length: Int = 0, active: Bool = true, b
               block: TimeBlock(start: block.0, end: block.1), extensions: exts)
 }
 
-@Suite("Rate selection (DESIGN §4)")
+@Suite("Rate selection (design.md §4)")
 struct RateSelectionTests {
     static let noon = 12 * 3600
 

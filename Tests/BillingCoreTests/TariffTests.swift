@@ -7,7 +7,7 @@ func tariff(_ initialCost: String = "0", _ initialTime: Int = 0, _ rate: String,
     try! Tariff(initialCost: money(initialCost), initialTime: initialTime, rate: money(rate), unit: unit)
 }
 
-@Suite("Tariff: cost(d) of DESIGN §5")
+@Suite("Tariff: cost(d) of design.md §5")
 struct TariffTests {
     // (initialCost, initialTime, rate, unit, billable ms, expected cost)
     @Test("cost for initial cost/time combinations, units, boundaries", arguments: [

@@ -5,7 +5,7 @@ import Metering
 import TestSupport
 import Testing
 
-/// DESIGN §8 when the disk is full: a commit that fails stops the writer, nothing after the last commit is
+/// design.md §11 when the disk is full: a commit that fails stops the writer, nothing after the last commit is
 /// acknowledged, and what was acknowledged is all there after a restart.
 @Suite("Ledger: a failed commit (full disk)", .timeLimit(.minutes(1)))
 struct WriteFailureTests {

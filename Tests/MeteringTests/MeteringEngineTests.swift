@@ -6,7 +6,7 @@ import Testing
 
 @Suite("Metering engine: actors, scheduler, events", .timeLimit(.minutes(1)))
 struct MeteringEngineTests {
-    @Test("DESIGN §5 example through the actors and the wheel: cutoffs at 1.0 s and 1.5 s")
+    @Test("design.md §5 example through the actors and the wheel: cutoffs at 1.0 s and 1.5 s")
     func workedExample() async throws {
         let h = Harness()
         try await h.billed("8001", balance: "0.05")

@@ -3,7 +3,7 @@ import BillingCore
 import TestSupport
 import Testing
 
-/// DESIGN §8: a reconnecting PBX resyncs its live calls and the engine adopts them, including, after a restart,
+/// design.md §11: a reconnecting PBX resyncs its live calls and the engine adopts them, including, after a restart,
 /// the calls the restart lost.
 @Suite("Metering engine: resync")
 struct ResyncTests {
