@@ -71,7 +71,7 @@ struct APIErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             guard request.uri.path.hasPrefix(pathPrefix) else { throw error }
             let apiError = APIError(error)
             if apiError.status == .internalServerError {
-                context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+                context.logger.error("request failed", metadata: .fields([.path: "\(request.uri.path)", .error: "\(error)"]))
             }
             return try apiError.response(from: request, context: context)
         }

@@ -2,6 +2,7 @@ import Administration
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Metering
 
 /// Sets the console's security headers on every page, and turns an error into an error page (the API's paths,
 /// skipped here, answer JSON).
@@ -37,7 +38,7 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
         let failure = error as? ConsoleFailure ?? ConsoleFailure(error, session: nil)
         if failure.status == .internalServerError {
             context.logger.error("console request failed",
-                                 metadata: ["path": "\(path)", "error": "\(failure.underlying ?? error)"])
+                                 metadata: .fields([.path: "\(path)", .error: "\(failure.underlying ?? error)"]))
         }
         let (status, message) = (failure.status, failure.message)
         var chrome = Chrome()

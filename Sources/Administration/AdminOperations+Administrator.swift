@@ -28,7 +28,7 @@ extension AdminOperations {
             try await engine.setPolicy(policy)
         }
         if enabled { try await recordActivation() }
-        logger.notice("billing switched \(enabled ? "on" : "off")", metadata: ["user": "\(session.user)"])
+        logger.notice("billing switched \(enabled ? "on" : "off")", metadata: .fields([.user: "\(session.user)"]))
         return activationStatus()
     }
 
@@ -41,7 +41,7 @@ extension AdminOperations {
     package func installLicense(_ bytes: [UInt8], by session: AdminSession) throws -> Activation.Status {
         do {
             let license = try activation.install(bytes)
-            logger.notice("license installed", metadata: ["user": "\(session.user)", "licensee": "\(license.licensee)"])
+            logger.notice("license installed", metadata: .fields([.user: "\(session.user)", .licensee: "\(license.licensee)"]))
         } catch let error as LicenseError {
             throw APIError(.unprocessableContent, "INVALID_LICENSE", error.description, field: "license")
         }
@@ -63,7 +63,7 @@ extension AdminOperations {
         guard try await ledger.insertUser(StoredUser(name: name, role: .billing, passwordHash: hash,
                                                      createdAt: now, passwordChangedAt: now))
         else { throw APIError(.conflict, "ALREADY_EXISTS", "user \(name) exists", field: "name") }
-        logger.notice("billing user created", metadata: ["user": "\(name)"])
+        logger.notice("billing user created", metadata: .fields([.user: "\(name)"]))
         // The password is shown once, here; only its hash is kept.
         return Credentials(name: name, password: password)
     }
@@ -72,7 +72,7 @@ extension AdminOperations {
         _ = try await billingUser(name)
         _ = try await ledger.deleteUser(named: name)
         try await sessions.closeAll(user: name)
-        logger.notice("billing user deleted", metadata: ["user": "\(name)"])
+        logger.notice("billing user deleted", metadata: .fields([.user: "\(name)"]))
     }
 
     /// A new random password for a billing user; its sessions end.

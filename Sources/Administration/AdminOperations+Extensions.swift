@@ -65,7 +65,7 @@ extension AdminOperations {
         try patch.change.validate()
         _ = try await account(number)
         let account = try await engine.updateExtension(number: number, patch.change)
-        logger.info("extension edited", metadata: ["user": "\(session.user)", "extension": "\(number)"])
+        logger.info("extension edited", metadata: .fields([.user: "\(session.user)", .extensionNumber: "\(number)"]))
         return account
     }
 

@@ -13,6 +13,6 @@ extension AdminOperations {
     package func hangup(callID: String, reason: String, by session: AdminSession) throws {
         guard reason.utf8.count <= 128 else { throw APIError.invalid("reason must be at most 128 bytes", field: "reason") }
         try hangupPush(callID, reason)
-        logger.notice("operator hang-up", metadata: ["user": "\(session.user)", "call": "\(callID)"])
+        logger.notice("operator hang-up", metadata: .fields([.user: "\(session.user)", .callID: "\(callID)"]))
     }
 }

@@ -26,7 +26,7 @@ extension AdminOperations {
             throw APIError.forbidden(refusal)
         }
         let opened = try await sessions.open(user: user.name, role: user.role, now: now)
-        logger.info("signed in", metadata: ["user": "\(user.name)", "role": "\(user.role.rawValue)"])
+        logger.info("signed in", metadata: .fields([.user: "\(user.name)", .role: "\(user.role.rawValue)"]))
         return opened
     }
 
@@ -60,6 +60,6 @@ extension AdminOperations {
         let hash = try await PasswordPolicy.hash(new, cost: configuration.bcryptCost)
         _ = try await ledger.setPassword(user: user.name, hash: hash, at: engine.nowMillis())
         try await sessions.closeAll(user: user.name)
-        logger.info("password changed", metadata: ["user": "\(user.name)"])
+        logger.info("password changed", metadata: .fields([.user: "\(user.name)"]))
     }
 }

@@ -77,7 +77,7 @@ extension AdminOperations {
         if policy != engine.policy { try await engine.setPolicy(policy) }
         if let zone, zone.identifier != engine.timeZone.identifier { try await engine.setTimeZone(zone) }
         if let currency = change.currency { try await engine.saveSetting(key: SettingKey.currency, value: currency.rawValue) }
-        logger.info("settings changed", metadata: ["user": "\(session.user)"])
+        logger.info("settings changed", metadata: .fields([.user: "\(session.user)"]))
         return try await settings()
     }
 }

@@ -106,7 +106,8 @@ public final class AdminOperations<C: Clock>: Sendable where C.Duration == Durat
             try FileManager.default.createDirectory(at: url.deletingLastPathComponent(), withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: url.path, contents: Data((password + "\n").utf8),
                                            attributes: [.posixPermissions: 0o600])
-            logger.notice("administrator 'admin' created; its password is in \(url.path) (mode 0600)")
+            logger.notice("administrator 'admin' created; its password is in the file at path (mode 0600)",
+                          metadata: .fields([.path: "\(url.path)"]))
         }
     }
 }

@@ -80,7 +80,7 @@ package enum RateCSV {
         }
         func money(_ index: Int) throws -> Money {
             do { return try Money(parsing: f[index]) } catch {
-                throw TollgateError(.invalidArgument, "\(error)", field: header[index])
+                throw TollgateError(.invalidArgument, "\(error)", field: header[index], cause: error)
             }
         }
         var id: Int64?

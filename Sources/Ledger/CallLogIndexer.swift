@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 import Logging
 import Synchronization
+import Metering
 
 /// Keeps the call log's per-extension index (``CallLogIndex``) on a thread of its own, at a lower priority than
 /// the ledger's writer: the writer reports the calls it logs, and once ``step`` of them wait, the indexer adds
@@ -56,7 +57,7 @@ final class CallLogIndexer: Sendable {
         } catch where Self.isUnusable(error) {
             // Derived data: a damaged file is replaced by one built from the log. Any other failure (a lock held
             // too long by another process) is reported: that file may be in use.
-            logger.warning("rebuilding the call log's per-extension index", metadata: ["error": "\(error)"])
+            logger.warning("rebuilding the call log's per-extension index", metadata: .fields([.error: "\(error)"]))
             for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
             database = try Self.open(path: path)
         }
@@ -141,7 +142,7 @@ final class CallLogIndexer: Sendable {
         do {
             try database.close()
         } catch {
-            logger.warning("the call log's index did not close", metadata: ["error": "\(error)"])
+            logger.warning("the call log's index did not close", metadata: .fields([.error: "\(error)"]))
         }
     }
 
@@ -194,7 +195,7 @@ final class CallLogIndexer: Sendable {
                             return state.unindexed
                         }
                         logger.error("the call log's per-extension index could not be extended; it is tried again after another step's worth of calls, and searches of one extension scan the calls it lacks meanwhile",
-                                     metadata: ["error": "\(error)", "waiting": "\(waiting)"])
+                                     metadata: .fields([.error: "\(error)", .waiting: "\(waiting)"]))
                     }
                 }
             }

@@ -73,9 +73,9 @@ actor LedgerWriter {
                 batches = try await commitRound(meteredNow: takeMetered)
             } catch {
                 failure = .writeFailed("\(error)")
-                logger.critical("ledger write failed; nothing further is acknowledged", metadata: [
-                    "error": "\(error)",
-                ])
+                logger.critical("ledger write failed; nothing further is acknowledged", metadata: .fields([
+                    .error: "\(error)",
+                ]))
                 queue.fail(LedgerError.writerFailed)
                 throw error
             }

@@ -121,7 +121,7 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     /// What any End must hold: a billable duration of 0 to 31 days and a cause of at most 128 bytes.
     static func validateEnd(billableMillis: Int64, cause: String) throws(TollgateError) {
         guard (0...maxBillableMillis).contains(billableMillis) else {
-            throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMillis")
+            throw TollgateError(.invalidArgument, "billable duration must be 0 to 31 days", field: "billableMs")
         }
         guard cause.utf8.count <= 128 else {
             throw TollgateError(.invalidArgument, "cause must be at most 128 bytes", field: "cause")

@@ -79,7 +79,7 @@ extension PBXServer {
                                     if connection == nil, case .established(let node, let session) = machine.state {
                                         connection = PBXConnection(sessionID: session, nodeID: node, pushes: pushQueue,
                                                                    close: { channelToClose.close(promise: nil) })
-                                        logger.info("PBX session established", metadata: ["node": "\(node)", "session": "\(session)"])
+                                        logger.info("PBX session established", metadata: .fields([.nodeID: "\(node)", .sessionID: "\(session)"]))
                                     }
                                     guard let connection else { break frames }
                                     if case .ended(let callID, let billable, let cause, let lost) = request {
@@ -97,13 +97,13 @@ extension PBXServer {
                             if case .sendAndClose(let payload) = machine.frameFailed(error) {
                                 await replies.send(.ready(payload))
                             }
-                            logger.info("PBX connection closed: \(error)")
+                            logger.info("PBX connection closed", metadata: .fields([.error: "\(error)"]))
                         }
                     }
                 }
             }
         } catch {
-            logger.info("PBX connection ended", metadata: ["error": "\(error)"])
+            logger.info("PBX connection ended", metadata: .fields([.error: "\(error)"]))
         }
         return connection
     }
@@ -116,7 +116,7 @@ extension PBXServer {
             let deadline = activity.last + timeout
             do { try await engine.scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
             if engine.nowMillis() - activity.last >= timeout {
-                logger.info("closing an idle PBX connection", metadata: ["idleMillis": "\(timeout)"])
+                logger.info("closing an idle PBX connection", metadata: .fields([.idleMillis: "\(timeout)"]))
                 try? await channel.close()
                 return
             }
@@ -157,10 +157,10 @@ extension PBXServer {
                     throw TollgateError(.invalidArgument, "at most 100,000 calls per resync", field: "calls")
                 }
                 let outcome = await engine.resync(calls, route: connection)
-                logger.info("resynced calls", metadata: [
-                    "claimed": "\(calls.count)", "adopted": "\(outcome.adopted.count)",
-                    "authorizedAgain": "\(outcome.authorizedAgain)", "unknown": "\(outcome.unknown.count)",
-                ])
+                logger.info("resynced calls", metadata: .fields([
+                    .claimed: "\(calls.count)", .adopted: "\(outcome.adopted.count)",
+                    .authorizedAgain: "\(outcome.authorizedAgain)", .unknown: "\(outcome.unknown.count)",
+                ]))
                 return WireReplies.resync(correlationID: correlationID, adopted: outcome.adopted,
                                           unknown: outcome.unknown)
             case .pushAcknowledged:
@@ -185,9 +185,9 @@ extension PBXServer {
                 // An End sent again for a call a restart lost whole: settled from the PBX's account of it.
                 guard let lost, let settled = try await engine.endedLost(lost, billableMillis: billableMillis,
                                                                          cause: cause) else { throw error }
-                logger.info("settled a call the restart lost, from its re-sent End", metadata: [
-                    "call": "\(callID)", "extension": "\(lost.extensionNumber)", "billableMs": "\(billableMillis)",
-                ])
+                logger.info("settled a call the restart lost, from its re-sent End", metadata: .fields([
+                    .callID: "\(callID)", .extensionNumber: "\(lost.extensionNumber)", .billableMillis: "\(billableMillis)",
+                ]))
                 pending = settled
             }
             // Encoded now, sent once committed: the reply then holds no call record while it waits.
@@ -203,7 +203,7 @@ extension PBXServer {
         if let error = error as? TollgateError {
             return WireReplies.ack(correlationID: correlationID, status: WireStatus(error))
         }
-        logger.error("request failed", metadata: ["error": "\(error)"])
+        logger.error("request failed", metadata: .fields([.error: "\(error)"]))
         return WireReplies.ack(correlationID: correlationID,
                                status: WireStatus(.unavailable, "the engine could not apply the request"))
     }

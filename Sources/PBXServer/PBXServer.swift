@@ -65,7 +65,7 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
                 }
             }
         onBound(server.channel.localAddress?.port ?? configuration.port)
-        logger.info("PBX server listening", metadata: ["address": "\(configuration.host):\(server.channel.localAddress?.port ?? 0)"])
+        logger.info("PBX server listening", metadata: .fields([.address: "\(configuration.host):\(server.channel.localAddress?.port ?? 0)"]))
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.routePushes() }
             try await server.executeThenClose { connections in
@@ -93,12 +93,12 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
             engine.setRoute(nil, callID: callID)
             do {
                 if let record = try await engine.settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
-                    logger.warning("settled a call its PBX abandoned", metadata: [
-                        "call": "\(callID)", "billableMillis": "\(record.billableMillis)",
-                    ])
+                    logger.warning("settled a call its PBX abandoned", metadata: .fields([
+                        .callID: "\(callID)", .billableMillis: "\(record.billableMillis)",
+                    ]))
                 }
             } catch {
-                logger.error("could not settle an abandoned call", metadata: ["call": "\(callID)", "error": "\(error)"])
+                logger.error("could not settle an abandoned call", metadata: .fields([.callID: "\(callID)", .error: "\(error)"]))
             }
         }
     }
@@ -137,9 +137,9 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
         if !connection.push(payload) {
             // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
             // back with a resync.
-            logger.warning("PBX is not reading its pushes; closing the connection", metadata: [
-                "session": "\(connection.sessionID)", "call": "\(callID)",
-            ])
+            logger.warning("PBX is not reading its pushes; closing the connection", metadata: .fields([
+                .sessionID: "\(connection.sessionID)", .callID: "\(callID)",
+            ]))
             connection.close()
         }
     }

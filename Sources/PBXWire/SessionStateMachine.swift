@@ -79,7 +79,7 @@ public struct SessionStateMachine: Sendable {
             return .dispatch(correlationID: id, .answered(callID: request.callID))
         case .ended(let request):
             guard request.billableMs <= UInt64(Int64.max) else {
-                return .send(WireReplies.ack(correlationID: id, status: .invalid("billable_ms out of range", field: "billable_ms")))
+                return .send(WireReplies.ack(correlationID: id, status: .invalid("billable_ms out of range", field: "billableMs")))
             }
             let billable = Int64(request.billableMs)
             // As a resync would claim it, ended now: answered `billable` ago (or never, if 0).
@@ -97,7 +97,7 @@ public struct SessionStateMachine: Sendable {
         case .resync(let request):
             guard request.calls.allSatisfy({ $0.answeredMsAgo <= UInt64(Int64.max) }) else {
                 return .send(WireReplies.ack(correlationID: id, status: .invalid("answered_ms_ago out of range",
-                                                                                  field: "answered_ms_ago")))
+                                                                                  field: "answeredMsAgo")))
             }
             return .dispatch(correlationID: id, .resync(request.calls.map {
                 ClaimedCall(callID: $0.callID, extensionNumber: $0.extensionNumber, dialled: $0.dialled,
@@ -139,7 +139,7 @@ public struct SessionStateMachine: Sendable {
             return close(WireReplies.ack(correlationID: id, status: .unauthenticated("wrong secret")))
         }
         guard (1...128).contains(hello.nodeID.utf8.count) else {
-            return close(WireReplies.ack(correlationID: id, status: .invalid("node_id must be 1-128 bytes", field: "node_id")))
+            return close(WireReplies.ack(correlationID: id, status: .invalid("node_id must be 1-128 bytes", field: "nodeId")))
         }
         state = .established(nodeID: hello.nodeID, sessionID: sessionID)
         var reply = Tollgate_Pbx_V1_HelloReply()

@@ -43,7 +43,7 @@ struct EngineService<C: Clock>: Service where C.Duration == Duration {
                     let settled = try await engine.settleUnclaimed()
                     if !settled.isEmpty {
                         logger.warning("settled calls no PBX claimed after the restart",
-                                       metadata: ["count": "\(settled.count)"])
+                                       metadata: .fields([.count: "\(settled.count)"]))
                     }
                 }
             }

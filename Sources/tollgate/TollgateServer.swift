@@ -7,6 +7,7 @@ import Logging
 import PBXServer
 import ServiceLifecycle
 import UnixSignals
+import Metering
 
 /// What `tollgate serve` runs: the ledger, the engine, the PBX socket and the administration listener (the API
 /// and the console) as services of one group, until SIGTERM or SIGINT or a service's failure.
@@ -41,10 +42,10 @@ struct TollgateServer {
             hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         let (settings, logger) = (settings, logger)
         let readiness = Readiness { ports in
-            logger.info("serving", metadata: [
-                "data": "\(settings.dataDirectory)", "pbx": "\(settings.pbxHost):\(ports[.pbx] ?? 0)",
-                "http": "\(settings.httpHost):\(ports[.http] ?? 0)",
-            ])
+            logger.info("serving", metadata: .fields([
+                .dataDirectory: "\(settings.dataDirectory)", .pbxAddress: "\(settings.pbxHost):\(ports[.pbx] ?? 0)",
+                .httpAddress: "\(settings.httpHost):\(ports[.http] ?? 0)",
+            ]))
         }
         var application = AdminHTTPServer.application(
             operations: operations,
@@ -71,6 +72,6 @@ struct TollgateServer {
             logger: logger))
         try await group.run()
         let problems = try await ledger.verify()
-        logger.info("stopped; ledger flushed", metadata: ["verify": "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"])
+        logger.info("stopped; ledger flushed", metadata: .fields([.verify: "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"]))
     }
 }

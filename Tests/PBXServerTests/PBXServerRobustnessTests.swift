@@ -26,6 +26,20 @@ struct PBXServerRobustnessTests {
         }
     }
 
+    @Test("a bad End names its field by one name whichever layer refuses it (the decoder, the engine)")
+    func oneFieldName() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            // Beyond 64 signed bits: refused as it is decoded. Beyond 31 days: refused by the engine.
+            for billable: UInt64 in [UInt64.max, 1_000_000_000_000_000] {
+                let reply = try #require(try await pbx.call(PBXServerTests.ended("c", billable)))
+                #expect(reply.status.code == .invalidArgument && reply.status.field == "billableMs")
+            }
+        }
+    }
+
     @Test("absurd values and wrong messages get a status; the session stays usable")
     func absurdValues() async throws {
         let h = try await H()
