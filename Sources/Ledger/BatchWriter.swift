@@ -85,6 +85,10 @@ enum BatchWriter {
             for number in rate.extensions.sorted() { try assign.execute(arguments: [rate.id, number]) }
         case .rateDeleted(let id):
             try db.cachedStatement(sql: "DELETE FROM rates WHERE id = ?").execute(arguments: [id])
+        case .policySaved(let policy):
+            try db.cachedStatement(sql: """
+                INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value
+                """).execute(arguments: [SettingKey.policy, try SettingsCodec.encode(policy)])
         case .settingSaved(let key, let value):
             try db.cachedStatement(sql: """
                 INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value

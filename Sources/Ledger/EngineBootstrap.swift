@@ -6,12 +6,7 @@ public import Metering
 extension LoadedLedger {
     /// The stored billing policy, or the default when none was saved.
     public func policy() throws -> BillingPolicy {
-        guard let json = settings[SettingKey.policy] else { return BillingPolicy() }
-        do {
-            return try JSONDecoder().decode(BillingPolicy.self, from: Data(json.utf8))
-        } catch {
-            throw LedgerError.corrupt("stored policy: \(error)")
-        }
+        try settings[SettingKey.policy].map(SettingsCodec.policy(from:)) ?? BillingPolicy()
     }
 
     /// The stored rate time zone, UTC when none was saved.

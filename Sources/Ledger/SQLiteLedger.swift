@@ -8,7 +8,7 @@ public import Metering
 
 /// The SQLite ledger: one `DatabasePool` in WAL mode with foreign keys on and `synchronous=FULL` (batching
 /// makes FULL cost about what NORMAL does), written only by its persistence actor.
-public final class SQLiteLedger: LedgerStore {
+public final class SQLiteLedger: BillingJournal {
     public let pool: DatabasePool
     let queue = JournalQueue()
     let writer: LedgerWriter

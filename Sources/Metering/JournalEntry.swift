@@ -73,7 +73,9 @@ public enum JournalEntry: Sendable, Hashable {
     case denied(CallRecord)
     case rateSaved(Rate)
     case rateDeleted(id: Int64)
-    /// A setting (the billing policy as JSON, the time zone, the currency…) by key.
+    /// The billing policy changed (the ledger stores it under ``SettingKey/policy``, in a form of its own).
+    case policySaved(BillingPolicy)
+    /// A setting the engine keeps as text (the time zone, the currency…) by key.
     case settingSaved(key: String, value: String)
 }
 
@@ -89,7 +91,7 @@ extension JournalEntry {
         case .extensionSaved(let account): account.number
         case .recharged(let record, _): record.extensionNumber
         case .settled(let record, _): record.extensionNumber
-        case .denied, .rateSaved, .rateDeleted, .settingSaved: nil
+        case .denied, .rateSaved, .rateDeleted, .policySaved, .settingSaved: nil
         }
     }
 }

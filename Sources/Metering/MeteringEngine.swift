@@ -360,9 +360,8 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
         guard policy.grantValidityMillis >= 1_000, policy.warningLeadMillis >= 0, policy.endToleranceMillis >= 0,
             policy.maxRecharge.isPositive
         else { throw TollgateError(.invalidArgument, "policy values out of range", field: "policy") }
-        let json = String(decoding: try JSONEncoder().encode(policy), as: UTF8.self)
         context.update { $0.policy = policy }
-        try await saveSetting(key: SettingKey.policy, value: json)
+        try await context.journal.waitCommitted(context.journal.append(.policySaved(policy), checkpoint: nil))
         // Wake-ups were planned with the old warning lead and grant validity: replan those with live calls.
         let live = registry.withLock { Set($0.callOwners.values.map { ObjectIdentifier($0.actor) }) }
         for actor in registry.withLock({ Array($0.accounts.values) }) where live.contains(ObjectIdentifier(actor)) {
