@@ -46,8 +46,11 @@ extension MeteringEngine {
     }
 
     /// Ends and settles a call exactly once; returns after the settlement is committed.
-    public func ended(callID: String, billableMillis: Int64, cause: String) async throws -> AccountBook.EndOutcome {
-        let pending = try await endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause)
+    public func ended(callID: String, billableMillis: Int64, cause: String, lost: ClaimedCall? = nil) async throws
+        -> AccountBook.EndOutcome
+    {
+        let pending = try await endedWithoutWaiting(callID: callID, billableMillis: billableMillis, cause: cause,
+                                                    lost: lost)
         try await pending.committed()
         return pending.outcome
     }
@@ -55,9 +58,29 @@ extension MeteringEngine {
     /// Ends and settles a call exactly once, in memory and queued to the journal, without waiting for the
     /// commit: the PBX server goes on with a connection's next request and sends this reply, in order, once
     /// ``PendingSettlement/committed()`` returns. The settlement must not be acknowledged before that.
-    public func endedWithoutWaiting(callID: String, billableMillis: Int64, cause: String) async throws
-        -> PendingSettlement
+    ///
+    /// This one operation decides every End: a known call is settled; a repeat is answered as already settled;
+    /// an unknown call that the PBX names (`lost`: its extension and dialled number, on an End sent again after
+    /// a reconnect) may be one a restart lost whole, settled from that account (``endedLost(_:billableMillis:cause:)``);
+    /// any other unknown call is `NOT_FOUND`.
+    public func endedWithoutWaiting(callID: String, billableMillis: Int64, cause: String,
+                                    lost: ClaimedCall? = nil) async throws -> PendingSettlement
     {
+        do {
+            return try await endKnown(callID: callID, billableMillis: billableMillis, cause: cause)
+        } catch let error as TollgateError where error.code == .notFound && lost != nil {
+            guard let lost, let settled = try await endedLost(lost, billableMillis: billableMillis, cause: cause)
+            else { throw error }
+            context.logger.info("settled a call the restart lost, from its re-sent End", metadata: .fields([
+                .callID: "\(callID)", .extensionNumber: "\(lost.extensionNumber)",
+                .billableMillis: "\(billableMillis)",
+            ]))
+            return settled
+        }
+    }
+
+    /// Ends a call this engine knows (or has just settled).
+    func endKnown(callID: String, billableMillis: Int64, cause: String) async throws -> PendingSettlement {
         try Self.validateEnd(billableMillis: billableMillis, cause: cause)
         guard let owner = try owner(of: callID) else {
             return PendingSettlement(outcome: .alreadySettled, sequence: nil, journal: context.journal)

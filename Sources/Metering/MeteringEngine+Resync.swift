@@ -75,7 +75,7 @@ extension MeteringEngine {
         // Checked before the call is authorized again, so that the End cannot fail after it and leave it live.
         try Self.validateEnd(billableMillis: billableMillis, cause: cause)
         guard acceptsLostCalls, await authorizeLost(call, route: nil) else { return nil }
-        return try await endedWithoutWaiting(callID: call.callID, billableMillis: billableMillis, cause: cause)
+        return try await endKnown(callID: call.callID, billableMillis: billableMillis, cause: cause)
     }
 
     private func authorizeLost(_ call: ClaimedCall, route: (any AnyObject & Sendable)?) async -> Bool {

@@ -176,20 +176,10 @@ extension PBXServer {
     func settle(callID: String, billableMillis: Int64, cause: String, lost: ClaimedCall? = nil,
                 correlationID: UInt64) async -> ReplyPipeline.Item {
         do {
-            // Settled, the call leaves the engine's registry, and its route with it.
-            let pending: PendingSettlement
-            do {
-                pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis,
-                                                              cause: cause)
-            } catch let error as TollgateError where error.code == .notFound && lost != nil {
-                // An End sent again for a call a restart lost whole: settled from the PBX's account of it.
-                guard let lost, let settled = try await engine.endedLost(lost, billableMillis: billableMillis,
-                                                                         cause: cause) else { throw error }
-                logger.info("settled a call the restart lost, from its re-sent End", metadata: .fields([
-                    .callID: "\(callID)", .extensionNumber: "\(lost.extensionNumber)", .billableMillis: "\(billableMillis)",
-                ]))
-                pending = settled
-            }
+            // Settled, the call leaves the engine's registry, and its route with it. Known, lost and unknown
+            // calls are the engine's decision.
+            let pending = try await engine.endedWithoutWaiting(callID: callID, billableMillis: billableMillis,
+                                                               cause: cause, lost: lost)
             // Encoded now, sent once committed: the reply then holds no call record while it waits.
             let record: CallRecord? = if case .settled(let record, _) = pending.outcome { record } else { nil }
             return .deferred(.init(payload: WireReplies.ended(correlationID: correlationID, settled: record),
