@@ -94,6 +94,36 @@ extension MeteringEngine {
 }
 
 extension MeteringEngine {
+    /// A PBX connection dropped (`route`, the one its calls' pushes took). Its calls wait `graceMillis` on the
+    /// engine's clock for a resync from a new connection, which takes their route over; those still routed to
+    /// `route` then are settled, billed no further than the grant deadline the PBX last had (it hung them up by
+    /// then at the latest). `waiting` is told when the grace period starts, only when there are calls to wait for.
+    /// Returns when the calls are settled, or at once when cancelled.
+    public func connectionDropped(_ route: AnyObject, graceMillis: Int64, waiting: () -> Void = {}) async {
+        let calls = calls(routedTo: route)
+        guard !calls.isEmpty else { return }
+        // Read now: renewals made after the drop never reached the PBX.
+        var lastGrant: [String: Int64?] = [:]
+        for callID in calls { lastGrant[callID] = await grantDeadline(callID: callID) }
+        let deadline = nowMillis() + graceMillis
+        waiting()
+        do { try await scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
+        for callID in self.calls(routedTo: route) where self.route(of: callID) === route {
+            setRoute(nil, callID: callID)
+            do {
+                if let record = try await settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
+                    context.logger.warning("settled a call its PBX abandoned", metadata: .fields([
+                        .callID: "\(callID)", .billableMillis: "\(record.billableMillis)",
+                    ]))
+                }
+            } catch {
+                context.logger.error("could not settle an abandoned call", metadata: .fields([
+                    .callID: "\(callID)", .error: "\(error)",
+                ]))
+            }
+        }
+    }
+
     /// The grant deadline a live call has now (nil: unlimited or unknown). Read when a PBX connection drops:
     /// renewals made after that never reach the PBX.
     public func grantDeadline(callID: String) async -> Int64? {

@@ -72,33 +72,12 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
                 for try await connection in connections {
                     group.addTask {
                         guard let session = await self.serve(connection) else { return }
-                        await self.settleAbandoned(by: session)
+                        // The engine owns the grace period of the calls the dropped connection carried.
+                        await self.engine.connectionDropped(session, graceMillis: self.configuration.resyncGraceMillis) {
+                            self.graceStartedContinuation.yield(session.sessionID)
+                        }
                     }
                 }
-            }
-        }
-    }
-
-    /// After a connection dropped: its calls wait the grace period for a resync from a new connection, then
-    /// those still owned by the dropped one are settled (billed no further than their grant deadline).
-    func settleAbandoned(by connection: PBXConnection) async {
-        let calls = engine.calls(routedTo: connection)
-        guard !calls.isEmpty else { return }
-        var lastGrant: [String: Int64?] = [:]
-        for callID in calls { lastGrant[callID] = await engine.grantDeadline(callID: callID) }
-        let deadline = engine.nowMillis() + configuration.resyncGraceMillis
-        graceStartedContinuation.yield(connection.sessionID)
-        do { try await engine.scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
-        for callID in engine.calls(routedTo: connection) where engine.route(of: callID) === connection {
-            engine.setRoute(nil, callID: callID)
-            do {
-                if let record = try await engine.settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
-                    logger.warning("settled a call its PBX abandoned", metadata: .fields([
-                        .callID: "\(callID)", .billableMillis: "\(record.billableMillis)",
-                    ]))
-                }
-            } catch {
-                logger.error("could not settle an abandoned call", metadata: .fields([.callID: "\(callID)", .error: "\(error)"]))
             }
         }
     }
