@@ -11,7 +11,7 @@ struct EngineRegistry {
     /// A live call's extension, and where its pushes go.
     struct CallOwner {
         let actor: ExtensionActor
-        var route: (any AnyObject & Sendable)?
+        var route: (any CallRoute)?
     }
 
     var accounts: [String: ExtensionActor] = [:]

@@ -7,7 +7,7 @@ extension MeteringEngine {
     /// billing off (design.md §3). `route` is where the call's pushes go (the PBX server's connection; nil keeps
     /// the one a repeated request set), read back with ``route(of:)``.
     public func authorize(callID: String, extensionNumber: String, dialled: String,
-                          route: (any AnyObject & Sendable)? = nil) async throws(TollgateError) -> Authorization
+                          route: (any CallRoute)? = nil) async throws(TollgateError) -> Authorization
     {
         let startMicros = context.nowMicros()
         let now = startMicros / 1000
@@ -112,14 +112,14 @@ extension MeteringEngine {
 
     /// Where a live call's pushes go, as set by ``authorize(callID:extensionNumber:dialled:route:)`` or
     /// ``setRoute(_:callID:)``; nil for a call not live or with no route.
-    public func route(of callID: String) -> (any AnyObject & Sendable)? {
+    public func route(of callID: String) -> (any CallRoute)? {
         registry.withLock { $0.callOwners[callID]?.route }
     }
 
     /// Sends a live call's pushes to `route` from now on (a resync adopting it; nil: nowhere). Returns whether
     /// the call is live.
     @discardableResult
-    public func setRoute(_ route: (any AnyObject & Sendable)?, callID: String) -> Bool {
+    public func setRoute(_ route: (any CallRoute)?, callID: String) -> Bool {
         registry.withLock { registry in
             guard let index = registry.callOwners.index(forKey: callID) else { return false }
             registry.callOwners.values[index].route = route
@@ -128,7 +128,7 @@ extension MeteringEngine {
     }
 
     /// The live calls whose pushes go to `route`.
-    public func calls(routedTo route: AnyObject) -> [String] {
+    public func calls(routedTo route: any CallRoute) -> [String] {
         registry.withLock { registry in registry.callOwners.filter { $0.value.route === route }.map(\.key) }
     }
 

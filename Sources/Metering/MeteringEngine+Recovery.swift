@@ -99,7 +99,7 @@ extension MeteringEngine {
     /// `route` then are settled, billed no further than the grant deadline the PBX last had (it hung them up by
     /// then at the latest). `waiting` is told when the grace period starts, only when there are calls to wait for.
     /// Returns when the calls are settled, or at once when cancelled.
-    public func connectionDropped(_ route: AnyObject, graceMillis: Int64, waiting: () -> Void = {}) async {
+    public func connectionDropped(_ route: any CallRoute, graceMillis: Int64, waiting: () -> Void = {}) async {
         let calls = calls(routedTo: route)
         guard !calls.isEmpty else { return }
         // Read now: renewals made after the drop never reached the PBX.

@@ -27,7 +27,7 @@ extension MeteringEngine {
     ///   was not committed yet. It is authorized again as a new call (answered as of the PBX's answer when it
     ///   was) and adopted when allowed; a refused one is logged as denied and reported unknown.
     /// - Otherwise an unknown call is reported unknown: the engine never authorized it, or settled it.
-    public func resync(_ claims: [ClaimedCall], route: (any AnyObject & Sendable)?) async -> ResyncOutcome {
+    public func resync(_ claims: [ClaimedCall], route: (any CallRoute)?) async -> ResyncOutcome {
         // An id claimed twice is one call, answered once in the reply.
         var seen = Set<String>()
         let calls = claims.filter { seen.insert($0.callID).inserted }
@@ -78,7 +78,7 @@ extension MeteringEngine {
         return try await endKnown(callID: call.callID, billableMillis: billableMillis, cause: cause)
     }
 
-    private func authorizeLost(_ call: ClaimedCall, route: (any AnyObject & Sendable)?) async -> Bool {
+    private func authorizeLost(_ call: ClaimedCall, route: (any CallRoute)?) async -> Bool {
         guard (0...Self.maxBillableMillis).contains(call.answeredMillisAgo) else { return false }
         let now = context.nowMillis()
         // An answered call is taken as authorized at its answer: its authorization instant was lost.

@@ -1,7 +1,10 @@
+import BillingCore
+import Metering
+import PBXWire
 import Synchronization
 
-/// A connected, handshaken PBX session as the push router sees it.
-final class PBXConnection: Sendable {
+/// A connected, handshaken PBX session: the route of the calls it owns.
+final class PBXConnection: CallRoute {
     let sessionID: String
     let nodeID: String
     let pushes: PushQueue
@@ -24,6 +27,16 @@ final class PBXConnection: Sendable {
 
     /// Queues a push; false when the PBX is not reading and its queue is full (the caller closes it).
     func push(_ payload: [UInt8]) -> Bool { pushes.offer(payload) }
+
+    func deliver(_ event: BillingEvent, nowMillis: Int64) -> Bool {
+        push(WireReplies.push(event, correlationID: pushID(), nowMillis: nowMillis))
+    }
+
+    func hangup(callID: String, reason: String) -> Bool {
+        push(WireReplies.hangup(callID: callID, reason: String(reason.prefix(128)), correlationID: pushID()))
+    }
+
+    var description: String { sessionID }
 }
 
 /// When a connection last delivered a whole frame, in engine milliseconds.

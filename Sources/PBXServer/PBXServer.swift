@@ -85,19 +85,14 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// Tells the PBX owning a live call to hang it up (an operator's action). The PBX then ends the call as
     /// usual. Throws NOT_FOUND for a call no connected PBX owns.
     public func hangup(callID: String, reason: String) throws(TollgateError) {
-        guard let connection = owner(of: callID) else {
+        guard let route = engine.route(of: callID) else {
             throw TollgateError(.notFound, "no live call with this id on a connected PBX", field: "callId")
         }
-        let payload = WireReplies.hangup(callID: callID, reason: String(reason.prefix(128)),
-                                         correlationID: connection.pushID())
-        if !connection.push(payload) {
-            connection.close()
+        if !route.hangup(callID: callID, reason: reason) {
+            route.close()
             throw TollgateError(.unavailable, "the PBX is not reading; its connection was closed", field: "callId")
         }
     }
-
-    /// The connection a live call's pushes go to: the one that authorized it, or adopted it in a resync.
-    func owner(of callID: String) -> PBXConnection? { engine.route(of: callID) as? PBXConnection }
 
     /// Sends each engine event to the connection owning its call.
     private func routePushes() async {
@@ -111,15 +106,14 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
     /// Queues one event's push on the connection owning its call.
     private func route(_ event: BillingEvent, nowMillis: Int64) {
         let callID = event.callID
-        guard let connection = owner(of: callID) else { return }
-        let payload = WireReplies.push(event, correlationID: connection.pushID(), nowMillis: nowMillis)
-        if !connection.push(payload) {
+        guard let route = engine.route(of: callID) else { return }
+        if !route.deliver(event, nowMillis: nowMillis) {
             // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
             // back with a resync.
             logger.warning("PBX is not reading its pushes; closing the connection", metadata: .fields([
-                .sessionID: "\(connection.sessionID)", .callID: "\(callID)",
+                .sessionID: "\(route)", .callID: "\(callID)",
             ]))
-            connection.close()
+            route.close()
         }
     }
 }

@@ -32,7 +32,12 @@ struct MeteringEngineTests {
 
     @Test("a live call's route: set when allowed, kept by a repeat without one, moved, gone when the call ends")
     func routes() async throws {
-        final class Route: Sendable {}
+        final class Route: CallRoute {
+            func deliver(_ event: BillingEvent, nowMillis: Int64) -> Bool { true }
+            func hangup(callID: String, reason: String) -> Bool { true }
+            func close() {}
+            var description: String { "route" }
+        }
         let (first, second) = (Route(), Route())
         let h = Harness()
         try await h.billed("8001", balance: "0")

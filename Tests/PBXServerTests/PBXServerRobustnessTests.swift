@@ -259,7 +259,7 @@ struct PBXServerRobustnessTests {
                     break
                 }
                 // While the socket takes them, the writer drains the queue; once it blocks, the queue fills.
-                let queue = try #require(h.server.owner(of: "c1")?.pushes)
+                let queue = try #require((h.engine.route(of: "c1") as? PBXConnection)?.pushes)
                 for _ in 0..<1_000 where queue.depth > 0 { await Task.yield() }
             }
             #expect(refusal?.code == .unavailable)
