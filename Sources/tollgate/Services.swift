@@ -3,6 +3,7 @@ import Hummingbird
 import Ledger
 import Logging
 import Metering
+import NIOCore
 import PBXServer
 import ServiceLifecycle
 
@@ -65,8 +66,9 @@ struct PBXService<C: Clock>: Service where C.Duration == Duration {
     }
 }
 
-/// A listener in `serve`'s service group: an error before its address is bound is that bind's failure, told
-/// as `HOST:PORT: address already in use` rather than as whatever the other services log while they stop.
+/// A listener in `serve`'s service group: a socket error before its address is bound is that bind's failure,
+/// told as `HOST:PORT: address already in use` rather than as whatever the other services log while they stop.
+/// Other errors (the console's preparation, which runs before the bind) pass through as they are.
 struct ListenerService: Service {
     let listener: Readiness.Listener
     let address: String
@@ -76,7 +78,7 @@ struct ListenerService: Service {
     func run() async throws {
         do {
             try await service.run()
-        } catch where !(error is CancellationError) && !readiness.isBound(listener) {
+        } catch where (error is IOError || error is SocketAddressError) && !readiness.isBound(listener) {
             throw ListenerFailure(address: address, underlying: error)
         }
     }

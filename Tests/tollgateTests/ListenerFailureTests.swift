@@ -8,7 +8,7 @@ import Testing
 
 @Suite("tollgate serve: a listener's port already in use", .timeLimit(.minutes(1)))
 struct ListenerFailureTests {
-    enum Taken { case pbx, http }
+    enum Taken: Sendable { case pbx, http }
 
     /// Runs `serve` with one of its ports held by another socket; returns its error and what it logged.
     func serve(taken: Taken) async throws -> (error: (any Error)?, logged: [String], port: Int) {
@@ -36,22 +36,14 @@ struct ListenerFailureTests {
         return (failure, logged.all, port)
     }
 
-    @Test("the HTTP port taken: serve ends with HOST:PORT: address already in use, and never said it serves")
-    func httpPortTaken() async throws {
-        let (error, logged, port) = try await serve(taken: .http)
+    @Test("a port taken: serve ends with HOST:PORT: address already in use, and never said it serves",
+          arguments: [Taken.http, Taken.pbx])
+    func portTaken(_ taken: Taken) async throws {
+        let (error, logged, port) = try await serve(taken: taken)
         let failure = try #require(error as? ListenerFailure)
         #expect(failure.description == "127.0.0.1:\(port): address already in use")
         #expect(!logged.contains("serving"))
         // The group shut down gracefully (so the ledger committed what it held) rather than being cancelled.
-        #expect(logged.contains { $0.contains("Shutting down group") })
-    }
-
-    @Test("the PBX port taken: the same, for the PBX listener")
-    func pbxPortTaken() async throws {
-        let (error, logged, port) = try await serve(taken: .pbx)
-        let failure = try #require(error as? ListenerFailure)
-        #expect(failure.description == "127.0.0.1:\(port): address already in use")
-        #expect(!logged.contains("serving"))
         #expect(logged.contains { $0.contains("Shutting down group") })
     }
 }
