@@ -10,10 +10,10 @@ import Metering
 /// and manage extensions, rates, recharges, the call log, statistics, settings, live calls, activation and the
 /// license. Each route decodes its JSON, calls one ``AdminOperations`` operation and encodes the result; the
 /// role a route group needs is checked by ``BearerSessionMiddleware``.
-public struct AdminAPI<C: Clock>: AdminSurface where C.Duration == Duration {
-    let operations: AdminOperations<C>
+public struct AdminAPI: AdminSurface {
+    let operations: AdminOperations
 
-    public init(operations: AdminOperations<C>) { self.operations = operations }
+    public init(operations: AdminOperations) { self.operations = operations }
 
     public func register(on router: Router<AdminRequestContext>) {
         // On the router, not the group: an unknown path under /api/ also gets the JSON error body.
@@ -33,8 +33,8 @@ public struct AdminAPI<C: Clock>: AdminSurface where C.Duration == Duration {
 }
 
 /// Admits a request whose `Authorization: Bearer` token opens a session of `role` (nil: either role).
-struct BearerSessionMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
-    let operations: AdminOperations<C>
+struct BearerSessionMiddleware: RouterMiddleware {
+    let operations: AdminOperations
     let role: StoredUser.Role?
 
     func handle(_ request: Request, context: AdminRequestContext,

@@ -44,14 +44,14 @@ extension AdminConsole {
         // reconnects by itself after the hour, or after a restart).
         billing.get("/live/events") { _, _ in
             let body = ResponseBody { writer in
-                let clock = operations.engine.scheduler.time.clock
+                let time = operations.engine.scheduler.time
                 for _ in 0..<3_600 {
                     let (rows, total) = try await liveRows()
                     let json = try JSONEncoder().encode(LiveEvent(total: total, calls: rows))
                     try await writer.write(ByteBuffer(string: "event: calls\ndata: \(String(decoding: json, as: UTF8.self))\n\n"))
                     // Ends the stream when serve shuts down, so a page left open does not hold up the drain.
                     do {
-                        try await cancelWhenGracefulShutdown { try await clock.sleep(for: .seconds(1)) }
+                        try await cancelWhenGracefulShutdown { try await time.sleep(for: .seconds(1)) }
                     } catch {
                         break
                     }

@@ -16,7 +16,7 @@ extension AdminConsole {
 
     func addSignInRoutes(_ router: Router<AdminRequestContext>) {
         router.get("/") { request, _ in
-            guard let token = request.cookies[ConsoleSessionMiddleware<C>.cookieName]?.value,
+            guard let token = request.cookies[ConsoleSessionMiddleware.cookieName]?.value,
                 let session = try await operations.session(token: token)
             else { return Response.redirect(to: "/login", type: .normal) }
             return Response.redirect(to: session.role == .admin ? "/admin/billing" : "/extensions", type: .normal)
@@ -27,7 +27,7 @@ extension AdminConsole {
                                                     problem: nil))
         }
         router.post("/login") { request, context in
-            try ConsoleSessionMiddleware<C>.checkOrigin(request)
+            try ConsoleSessionMiddleware.checkOrigin(request)
             var request = request
             let form = try await FormFields.read(&request)
             let name = form.first("user") ?? ""
@@ -35,7 +35,7 @@ extension AdminConsole {
             do {
                 let (token, session) = try await operations.signIn(user: name, password: form.first("password") ?? "")
                 // A session that came with the request ends: each sign-in gets a new session id.
-                if let old = request.cookies[ConsoleSessionMiddleware<C>.cookieName]?.value {
+                if let old = request.cookies[ConsoleSessionMiddleware.cookieName]?.value {
                     try await operations.signOut(token: old)
                 }
                 let home = session.role == .admin ? "/admin/billing" : "/extensions"
@@ -53,18 +53,18 @@ extension AdminConsole {
             }
         }
         router.post("/logout") { request, _ in
-            try ConsoleSessionMiddleware<C>.checkOrigin(request)
+            try ConsoleSessionMiddleware.checkOrigin(request)
             var request = request
             let form = try await FormFields.read(&request)
-            if let token = request.cookies[ConsoleSessionMiddleware<C>.cookieName]?.value,
+            if let token = request.cookies[ConsoleSessionMiddleware.cookieName]?.value,
                 let session = try await operations.session(token: token)
             {
-                guard let sent = form.first("_csrf"), ConsoleSessionMiddleware<C>.constantTimeEqual(sent, session.csrfToken)
+                guard let sent = form.first("_csrf"), ConsoleSessionMiddleware.constantTimeEqual(sent, session.csrfToken)
                 else { throw ConsoleFailure(.forbidden, "This form did not come from this console; you are still signed in.") }
                 try await operations.signOut(token: token)
             }
             var response = redirect("/login", "Signed out.")
-            response.setCookie(Cookie(name: ConsoleSessionMiddleware<C>.cookieName, value: "", maxAge: 0, path: "/",
+            response.setCookie(Cookie(name: ConsoleSessionMiddleware.cookieName, value: "", maxAge: 0, path: "/",
                                       secure: secureCookies, httpOnly: true, sameSite: .strict))
             return response
         }
@@ -88,14 +88,14 @@ extension AdminConsole {
                                         content: PasswordContent(form: state), status: error.status)
             }
             var response = redirect("/login", "Password changed. Sign in with the new password.")
-            response.setCookie(Cookie(name: ConsoleSessionMiddleware<C>.cookieName, value: "", maxAge: 0, path: "/",
+            response.setCookie(Cookie(name: ConsoleSessionMiddleware.cookieName, value: "", maxAge: 0, path: "/",
                                       secure: secureCookies, httpOnly: true, sameSite: .strict))
             return response
         }
     }
 
     func sessionCookie(_ token: String) -> Cookie {
-        Cookie(name: ConsoleSessionMiddleware<C>.cookieName, value: token, path: "/", secure: secureCookies,
+        Cookie(name: ConsoleSessionMiddleware.cookieName, value: token, path: "/", secure: secureCookies,
                httpOnly: true, sameSite: .strict)
     }
 

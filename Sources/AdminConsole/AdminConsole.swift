@@ -12,13 +12,13 @@ import Metering
 /// script adds select-all, copy buttons and live updates. Sessions are cookies (HttpOnly, SameSite=Strict,
 /// Secure over TLS); every state-changing form carries the session's CSRF token and its Origin is checked; the
 /// role each group of pages needs is checked by ``ConsoleSessionMiddleware``.
-public struct AdminConsole<C: Clock>: AdminSurface where C.Duration == Duration {
-    let operations: AdminOperations<C>
+public struct AdminConsole: AdminSurface {
+    let operations: AdminOperations
     let renderer: ConsoleRenderer
     /// Set when the console is served over TLS: cookies then carry `Secure`.
     let secureCookies: Bool
 
-    public init(operations: AdminOperations<C>, secureCookies: Bool = false) throws {
+    public init(operations: AdminOperations, secureCookies: Bool = false) throws {
         self.operations = operations
         self.renderer = try ConsoleRenderer()
         self.secureCookies = secureCookies
@@ -42,7 +42,7 @@ public struct AdminConsole<C: Clock>: AdminSurface where C.Duration == Duration 
         addLiveCallRoutes(billing)
     }
 
-    private func session(role: StoredUser.Role?) -> ConsoleSessionMiddleware<C> {
+    private func session(role: StoredUser.Role?) -> ConsoleSessionMiddleware {
         ConsoleSessionMiddleware(operations: operations, renderer: renderer, role: role)
     }
 }

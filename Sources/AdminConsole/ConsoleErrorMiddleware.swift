@@ -47,7 +47,7 @@ struct ConsoleErrorMiddleware: RouterMiddleware {
             chrome.isAdmin = session.role == .admin
             chrome.isBilling = session.role == .billing
             chrome.csrf = session.csrfToken
-            let menu = session.role == .admin ? AdminConsole<ContinuousClock>.adminMenu : AdminConsole<ContinuousClock>.billingMenu
+            let menu = session.role == .admin ? AdminConsole.adminMenu : AdminConsole.billingMenu
             chrome.nav = menu.map { NavItem(label: $0.0, href: $0.1, current: false) }
         }
         return renderer.page("error", title: status == .notFound ? "Not found" : "Not done", chrome: chrome,

@@ -8,10 +8,10 @@ import Ledger
 /// Without a session the browser is sent to the sign-in page; with the wrong role it gets a 403 page. A POST
 /// must come from this site (its `Origin`, when sent, names this host) and carry the session's CSRF token in
 /// `_csrf`; otherwise it is refused before its handler runs, so nothing changes.
-struct ConsoleSessionMiddleware<C: Clock>: RouterMiddleware where C.Duration == Duration {
+struct ConsoleSessionMiddleware: RouterMiddleware {
     static var cookieName: String { "tg_session" }
 
-    let operations: AdminOperations<C>
+    let operations: AdminOperations
     let renderer: ConsoleRenderer
     let role: StoredUser.Role?
 

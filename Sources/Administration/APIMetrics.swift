@@ -75,7 +75,7 @@ package final class APIMetrics: Sendable {
     ]
 
     /// The exposition text, with the engine's figures as of now.
-    package func render<C: Clock>(_ api: AdminOperations<C>) async -> String {
+    package func render(_ api: AdminOperations) async -> String {
         liveCalls.set(Int64(api.engine.liveCallCount))
         extensions.set(Int64(api.engine.extensionCount))
         let ticks = api.engine.scheduler.stats.snapshot()

@@ -10,10 +10,10 @@ public protocol AdminSurface: Sendable {
 /// The administration HTTP listener: `/healthz`, `/metrics` and the surfaces' routes on one router.
 public enum AdminHTTPServer {
     /// The application serving `surfaces`; run it as a service (it binds when run).
-    public static func application<C: Clock>(
-        operations: AdminOperations<C>, surfaces: [any AdminSurface], host: String, port: Int,
+    public static func application(
+        operations: AdminOperations, surfaces: [any AdminSurface], host: String, port: Int,
         onBound: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
-    ) -> Application<RouterResponder<AdminRequestContext>> where C.Duration == Duration {
+    ) -> Application<RouterResponder<AdminRequestContext>> {
         let router = Router(context: AdminRequestContext.self)
         for surface in surfaces { surface.register(on: router) }
         router.get("/healthz") { _, _ in

@@ -10,7 +10,7 @@ public import Metering
 /// Every change goes through the engine (and so through the extension actors and the ledger), and returns only
 /// once committed. Errors are ``APIError``s: a code, a message and the field at fault, which the API renders as
 /// JSON and the console next to the field.
-public final class AdminOperations<C: Clock>: Sendable where C.Duration == Duration {
+public final class AdminOperations: Sendable {
     public struct Configuration: Sendable {
         /// Where the license lives: outside the billing database, so a reset of billing data keeps it.
         public var licenseDirectory: String
@@ -39,7 +39,7 @@ public final class AdminOperations<C: Clock>: Sendable where C.Duration == Durat
     /// The Tollgate vendor's license signing key (public half). A vendor shipping its own build sets its own.
     public static var defaultVendorPublicKey: String { "rLPFRhtQ8aqUoGhLBpUKjxQiSihMW+Xap3hJsGPZ+LM=" }
 
-    package let engine: MeteringEngine<C>
+    package let engine: MeteringEngine
     package let ledger: SQLiteLedger
     package let configuration: Configuration
     package let logger: Logger
@@ -52,7 +52,7 @@ public final class AdminOperations<C: Clock>: Sendable where C.Duration == Durat
     private let hasStoredPolicy: Bool
 
     /// Opens the operations over an engine and its ledger, reading the activation state (nothing is written here).
-    public init(engine: MeteringEngine<C>, ledger: SQLiteLedger, configuration: Configuration,
+    public init(engine: MeteringEngine, ledger: SQLiteLedger, configuration: Configuration,
                 hangup: @escaping @Sendable (String, String) throws -> Void,
                 logger: Logger = Logger(label: "tollgate.admin")) async throws {
         self.engine = engine

@@ -20,7 +20,7 @@ extension SQLiteLedger {
     /// (open calls suspended until a PBX claims them or ``MeteringEngine/settleUnclaimed()`` runs).
     public func makeEngine<C: Clock>(clock: C, originEpochMillis: Int64,
                                      logger: Logger = Logger(label: "tollgate.metering")) async throws
-        -> MeteringEngine<C> where C.Duration == Duration
+        -> MeteringEngine where C.Duration == Duration
     {
         let loaded = try await load()
         let engine = MeteringEngine(

@@ -4,9 +4,8 @@ public let endedCallIDsRemembered = 65_536
 
 /// The engine's maps from numbers and call ids to extension actors, under the engine's one lock.
 ///
-/// A type of its own rather than nested in the generic ``MeteringEngine``: nested, it is generic over the clock
-/// too, and every lock of it, several per call, looked up `Mutex<Registry<C>>`'s metadata at run time (the
-/// engine's code is compiled once for any clock, outside the module that picks one).
+/// A value of its own, so the engine's one lock guards one plain struct and each change of it is one
+/// `withLock`.
 struct EngineRegistry {
     /// A live call's extension, and where its pushes go.
     struct CallOwner {

@@ -13,11 +13,11 @@ import Synchronization
 ///
 /// Its operations are grouped by who calls them: `MeteringEngine+PBX` (a PBX connection), `+Resync` (a PBX that
 /// reconnects), `+Administration` (the API, the console, the CLI) and `+Recovery` (start-up after a crash).
-public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Duration {
+public final class MeteringEngine: Sendable {
     /// The longest call a PBX may report; anything longer is refused as absurd.
     public static var maxBillableMillis: Int64 { 31 * 86_400_000 }
 
-    public let scheduler: TickScheduler<C>
+    public let scheduler: TickScheduler
     /// Cutoffs, warnings and grant renewals, in the order each extension made them; one consumer drains it.
     public let events: EventQueue
     let context: EngineContext
@@ -25,9 +25,10 @@ public final class MeteringEngine<C: Clock>: Sendable where C.Duration == Durati
     let rechargeKeys = RechargeKeys()
 
     /// Creates an engine reading time from `clock`, whose current instant is `originEpochMillis`.
-    public init(clock: C, originEpochMillis: Int64, journal: any BillingJournal, policy: BillingPolicy = .init(),
-                rates: RateTable = .init(), timeZone: TimeZone = TimeZone(identifier: "UTC")!,
-                logger: Logger = Logger(label: "tollgate.metering")) {
+    public init<C: Clock>(clock: C, originEpochMillis: Int64, journal: any BillingJournal,
+                          policy: BillingPolicy = .init(), rates: RateTable = .init(),
+                          timeZone: TimeZone = TimeZone(identifier: "UTC")!,
+                          logger: Logger = Logger(label: "tollgate.metering")) where C.Duration == Duration {
         let time = EngineTime(clock: clock, originEpochMillis: originEpochMillis)
         let scheduler = TickScheduler(time: time)
         let events = EventQueue()

@@ -11,13 +11,13 @@ import Synchronization
 /// (a few live calls, most of a small PBX's day) it sleeps until the first occupied slot, and with nothing
 /// scheduled at all it waits without a timer; a `schedule` for an earlier instant wakes it at once. An idle
 /// engine thus costs no CPU instead of a thousand wake-ups a second.
-public final class TickScheduler<C: Clock>: Sendable where C.Duration == Duration {
-    public let time: EngineTime<C>
+public final class TickScheduler: Sendable {
+    public let time: EngineTime
     public let stats = TickStats()
     private let state: Mutex<TickSchedulerState>
     private let chunkSize: Int
 
-    public init(time: EngineTime<C>, chunkSize: Int = 512) {
+    public init(time: EngineTime, chunkSize: Int = 512) {
         self.time = time
         self.chunkSize = chunkSize
         self.state = Mutex(TickSchedulerState(wheel: TimerWheel(start: time.nowMillis())))

@@ -1,7 +1,4 @@
 /// The tick scheduler's wheel and plan, under its lock.
-///
-/// Outside the generic ``TickScheduler`` for the reason ``EngineRegistry`` is outside the engine: nested, every
-/// `schedule` (one per call at least) looked up the lock's generic metadata at run time.
 struct TickSchedulerState {
     var wheel: TimerWheel<ExtensionActor>
     /// The instant the loop sleeps until (`Int64.max`: until something is scheduled); nil while it ticks

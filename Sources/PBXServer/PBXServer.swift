@@ -10,7 +10,7 @@ public import PBXWire
 /// engine and routes the engine's pushes to the connection that owns each call.
 ///
 /// One bad connection is logged and closed, never the server: a connection's errors end only its own task.
-public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
+public final class PBXServer: Sendable {
     public struct Configuration: Sendable {
         public var host: String
         public var port: Int
@@ -35,14 +35,14 @@ public final class PBXServer<C: Clock>: Sendable where C.Duration == Duration {
         }
     }
 
-    let engine: MeteringEngine<C>
+    let engine: MeteringEngine
     let configuration: Configuration
     let logger: Logger
     /// Yields a session id when a dropped session's grace period starts (bounded; tests wait on it).
     let graceStarted: AsyncStream<String>
     private let graceStartedContinuation: AsyncStream<String>.Continuation
 
-    public init(engine: MeteringEngine<C>, configuration: Configuration,
+    public init(engine: MeteringEngine, configuration: Configuration,
                 logger: Logger = Logger(label: "tollgate.pbx")) {
         self.engine = engine
         self.configuration = configuration

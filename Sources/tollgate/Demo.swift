@@ -22,9 +22,9 @@ import Synchronization
 /// administrator's credentials (with `keep`, it serves them until Ctrl-C).
 final class Demo: Sendable {
     let ledger: SQLiteLedger
-    let engine: MeteringEngine<ContinuousClock>
-    let server: PBXServer<ContinuousClock>
-    let operations: AdminOperations<ContinuousClock>
+    let engine: MeteringEngine
+    let server: PBXServer
+    let operations: AdminOperations
     let seconds: Int
     let keep: Bool
     let httpHost: String
@@ -55,7 +55,7 @@ final class Demo: Sendable {
         start = engine.nowMillis()
     }
 
-    private typealias Action = @Sendable (DemoPBX, MeteringEngine<ContinuousClock>) async throws -> String
+    private typealias Action = @Sendable (DemoPBX, MeteringEngine) async throws -> String
 
     private struct Step {
         let at: Int64

@@ -26,8 +26,8 @@ struct LedgerService: Service {
 }
 
 /// The engine's tick scheduler as a service, plus the grace period for calls left open by a restart.
-struct EngineService<C: Clock>: Service where C.Duration == Duration {
-    let engine: MeteringEngine<C>
+struct EngineService: Service {
+    let engine: MeteringEngine
     let resyncGrace: Duration
     let logger: Logger
 
@@ -40,7 +40,7 @@ struct EngineService<C: Clock>: Service where C.Duration == Duration {
                 try? await cancelWhenGracefulShutdown {
                     // Also with no call restored: a resync may still claim calls the restart lost.
                     guard engine.acceptsLostCalls else { return }
-                    try await engine.scheduler.time.clock.sleep(for: resyncGrace)
+                    try await engine.scheduler.time.sleep(for: resyncGrace)
                     let settled = try await engine.settleUnclaimed()
                     if !settled.isEmpty {
                         logger.warning("settled calls no PBX claimed after the restart",
@@ -53,8 +53,8 @@ struct EngineService<C: Clock>: Service where C.Duration == Duration {
 }
 
 /// The PBX socket server as a service: it binds, reports the bound port, and serves until graceful shutdown.
-struct PBXService<C: Clock>: Service where C.Duration == Duration {
-    let server: PBXServer<C>
+struct PBXService: Service {
+    let server: PBXServer
     let onBound: @Sendable (Int) -> Void
 
     func run() async throws {

@@ -35,7 +35,7 @@ struct TollgateServer {
             engine: engine, ledger: ledger,
             configuration: .init(
                 licenseDirectory: settings.licenseDirectory ?? dataURL.appendingPathComponent("license").path,
-                vendorPublicKey: settings.vendorPublicKey ?? AdminOperations<ContinuousClock>.defaultVendorPublicKey,
+                vendorPublicKey: settings.vendorPublicKey ?? AdminOperations.defaultVendorPublicKey,
                 bcryptCost: settings.bcryptCost, version: Tollgate.version,
                 initialAdminPassword: settings.initialAdminPassword,
                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),

@@ -23,8 +23,8 @@ final class APIHarness: Sendable {
     let directory: TemporaryDirectory
     let clock = ManualClock()
     let ledger: SQLiteLedger
-    let engine: MeteringEngine<ManualClock>
-    let operations: AdminOperations<ManualClock>
+    let engine: MeteringEngine
+    let operations: AdminOperations
     let port: Int
     let hangups = HangupRecorder()
     /// The PBX socket's port when the harness runs a real `PBXServer` (then hang-ups go to it).

@@ -13,7 +13,7 @@ final class LedgerHarness: Sendable {
     let directory: TemporaryDirectory
     let clock: ManualClock
     let ledger: SQLiteLedger
-    let engine: MeteringEngine<ManualClock>
+    let engine: MeteringEngine
     let writer: Task<Void, Never>
 
     init(directory: TemporaryDirectory? = nil, clock: ManualClock = ManualClock(), origin: Int64 = t0,

@@ -34,7 +34,7 @@ final class RecordingJournal: BillingJournal {
 struct CheckpointChangesTests {
     let clock = ManualClock()
     let journal = RecordingJournal()
-    let engine: MeteringEngine<ManualClock>
+    let engine: MeteringEngine
 
     init() {
         engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal, policy: BillingPolicy())

@@ -15,7 +15,7 @@ func perSecond(_ rate: String, id: Int64 = 1, prefix: String = "0", exts: Set<St
 struct Harness {
     let clock = ManualClock()
     let journal: MemoryJournal
-    let engine: MeteringEngine<ManualClock>
+    let engine: MeteringEngine
 
     init(policy: BillingPolicy = BillingPolicy(), journal: MemoryJournal = MemoryJournal()) {
         self.journal = journal
@@ -47,7 +47,7 @@ struct Harness {
 struct EventReader {
     var iterator: EventQueue.AsyncIterator
 
-    init(_ engine: MeteringEngine<ManualClock>) { iterator = engine.events.makeAsyncIterator() }
+    init(_ engine: MeteringEngine) { iterator = engine.events.makeAsyncIterator() }
 
     /// The next `count` events matching `filter` (events already yielded; never waits on time).
     mutating func next(_ count: Int, where filter: (BillingEvent) -> Bool = { _ in true }) async -> [BillingEvent] {

@@ -14,8 +14,8 @@ struct PBXServerTests {
     struct Harness {
         let clock = ManualClock()
         let journal = MemoryJournal()
-        let engine: MeteringEngine<ManualClock>
-        let server: PBXServer<ManualClock>
+        let engine: MeteringEngine
+        let server: PBXServer
         let task: Task<Void, any Error>
         let port: Int
 
@@ -99,7 +99,7 @@ struct PBXServerTests {
     struct HeldSettlement {
         let pbx: PBXTestClient
         let held: HeldJournal
-        let engine: MeteringEngine<ManualClock>
+        let engine: MeteringEngine
         /// The End's correlation id, and the reply to c2's authorization, which arrived first.
         let endedID: UInt64
         let authorizeID: UInt64

@@ -137,7 +137,7 @@ public enum WireFuzzHarness {
             + payload
     }
 
-    static func setUp(_ engine: MeteringEngine<ManualClock>) async throws {
+    static func setUp(_ engine: MeteringEngine) async throws {
         let all = Set(accounts.map(\.number))
         for account in accounts {
             try await engine.setUpBilled(account.number, balance: Money(micros: account.balance),
@@ -153,7 +153,7 @@ public enum WireFuzzHarness {
     }
 
     /// What must hold after any input: no account below its credit, every call settled once, no negative cost.
-    static func brokenRules(_ engine: MeteringEngine<ManualClock>, _ journal: MemoryJournal) async -> [String] {
+    static func brokenRules(_ engine: MeteringEngine, _ journal: MemoryJournal) async -> [String] {
         var broken: [String] = []
         for account in await engine.extensionAccounts() where account.billingEnabled && account.available.isNegative {
             broken.append("extension \(account.number) overspent: balance \(account.balance), credit \(account.credit)")

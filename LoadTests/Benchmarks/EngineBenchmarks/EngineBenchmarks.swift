@@ -57,7 +57,7 @@ let benchmarks: @Sendable () -> Void = {
 
     Benchmark("authorize + answer + end through the actors", configuration: .init(
         metrics: [.wallClock, .throughput, .mallocCountTotal], scalingFactor: .kilo)
-    ) { (benchmark: Benchmark, engine: MeteringEngine<ContinuousClock>) async throws in
+    ) { (benchmark: Benchmark, engine: MeteringEngine) async throws in
         for index in benchmark.scaledIterations {
             let id = "b\(benchmark.currentIteration)-\(index)"
             let ext = "8\(index % 1000)"
@@ -65,7 +65,7 @@ let benchmarks: @Sendable () -> Void = {
             try await engine.answered(callID: id)
             _ = try await engine.ended(callID: id, billableMillis: 30_000, cause: "NORMAL_CLEARING")
         }
-    } setup: { () async throws -> MeteringEngine<ContinuousClock> in
+    } setup: { () async throws -> MeteringEngine in
         let engine = MeteringEngine(clock: ContinuousClock(), originEpochMillis: 1_700_000_000_000,
                                     journal: DiscardingJournal())
         let exts = (0..<1000).map { "8\($0)" }
