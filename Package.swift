@@ -1,8 +1,10 @@
 // swift-tools-version:6.1
 import PackageDescription
 
-// Targets depend one way: BillingCore (pure) <- Metering <- Ledger <- Administration <- AdminAPI, AdminConsole <- tollgate;
-// BillingCore <- PBXWire <- PBXServer <- tollgate; AdminClient (HTTP client for the CLI) stands alone.
+// Targets depend one way: BillingCore (pure) <- Journal (what the engine and the ledger agree on) <- Metering, Ledger;
+// Metering, Ledger <- Administration <- AdminAPI, AdminConsole <- tollgate (where the engine is put on the ledger);
+// BillingCore <- PBXWire <- PBXServer <- tollgate; AsyncBatching (the batching queue) under Metering and PBXServer;
+// AdminClient (HTTP client for the CLI) stands alone.
 let strictSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -16,10 +18,10 @@ let package = Package(
         .executable(name: "tollgate", targets: ["tollgate"]),
         .library(name: "BillingCore", targets: ["BillingCore"]),
         .library(name: "Metering", targets: ["Metering"]),
+        .library(name: "Journal", targets: ["Journal"]),
         .library(name: "Ledger", targets: ["Ledger"]),
-        // The wire fuzzing harness, for the libFuzzer target in Fuzz/ (a debug build: it reaches the server's
-        // internals through @testable).
-        .library(name: "WireFuzzing", targets: ["WireFuzzing"]),
+        .library(name: "PBXWire", targets: ["PBXWire"]),
+        .library(name: "PBXServer", targets: ["PBXServer"]),
     ],
     dependencies: [
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
@@ -41,10 +43,16 @@ let package = Package(
     ],
     targets: [
         .target(name: "BillingCore", swiftSettings: strictSettings),
+        .target(name: "AsyncBatching", swiftSettings: strictSettings),
+        .target(
+            name: "Journal",
+            dependencies: ["BillingCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strictSettings
+        ),
         .target(
             name: "Metering",
             dependencies: [
-                "BillingCore",
+                "BillingCore", "AsyncBatching", "Journal",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ],
@@ -55,7 +63,7 @@ let package = Package(
             name: "Ledger",
             dependencies: [
                 "BillingCore",
-                "Metering",
+                "Journal",
                 "CSQLiteTuning",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
@@ -76,7 +84,7 @@ let package = Package(
         .target(
             name: "PBXServer",
             dependencies: [
-                "BillingCore", "Metering", "PBXWire",
+                "BillingCore", "AsyncBatching", "Journal", "Metering", "PBXWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -86,7 +94,7 @@ let package = Package(
         .target(
             name: "Administration",
             dependencies: [
-                "BillingCore", "Metering", "Ledger",
+                "BillingCore", "Journal", "Metering", "Ledger",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdBcrypt", package: "hummingbird-auth"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -103,7 +111,7 @@ let package = Package(
         .target(
             name: "AdminAPI",
             dependencies: [
-                "BillingCore", "Metering", "Ledger", "Administration",
+                "BillingCore", "Journal", "Metering", "Ledger", "Administration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -113,7 +121,7 @@ let package = Package(
         .target(
             name: "AdminConsole",
             dependencies: [
-                "BillingCore", "Metering", "Ledger", "Administration",
+                "BillingCore", "Journal", "Metering", "Ledger", "Administration",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Mustache", package: "swift-mustache"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -138,6 +146,7 @@ let package = Package(
             name: "tollgate",
             dependencies: [
                 "BillingCore",
+                "Journal",
                 "Metering",
                 "Ledger",
                 "PBXWire",
@@ -157,7 +166,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["BillingCore", "Metering"],
+            dependencies: ["BillingCore", "Journal", "Metering"],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
@@ -180,10 +189,11 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
+        .testTarget(name: "AsyncBatchingTests", dependencies: ["AsyncBatching"], swiftSettings: strictSettings),
         .testTarget(
             name: "MeteringTests",
             dependencies: [
-                "BillingCore", "Metering", "TestSupport",
+                "AsyncBatching", "BillingCore", "Journal", "Metering", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
             ],
             swiftSettings: strictSettings
@@ -191,7 +201,7 @@ let package = Package(
         .testTarget(
             name: "LedgerTests",
             dependencies: [
-                "BillingCore", "Metering", "Ledger", "TestSupport",
+                "BillingCore", "Journal", "Metering", "Ledger", "TestSupport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "PropertyBased", package: "swift-property-based"),
@@ -211,7 +221,7 @@ let package = Package(
         .testTarget(
             name: "PBXServerTests",
             dependencies: [
-                "PBXServer", "PBXWire", "Metering", "BillingCore", "TestSupport",
+                "PBXServer", "PBXWire", "Journal", "Metering", "BillingCore", "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
@@ -238,7 +248,7 @@ let package = Package(
         .testTarget(
             name: "tollgateTests",
             dependencies: [
-                "tollgate", "Ledger", "TestSupport",
+                "tollgate", "Ledger", "Metering", "Journal", "TestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

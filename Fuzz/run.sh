@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Fuzzes the PBX server's request path with libFuzzer: arbitrary bytes after a valid handshake, through the
-# socket pipeline's decoders, the session state machine and the request handling, on a real engine (manual
+# socket pipeline's decoders and a PBXSession, as `serve` drives it, on a real engine (manual
 # clock, in-memory journal). An input that crashes, leaks, hangs or breaks a billing rule (an account below its
 # credit, a call settled twice, a negative cost, a request left unanswered) is a finding.
 # Usage: Fuzz/run.sh [SECONDS] [--merge]
@@ -12,7 +12,7 @@ root=$(cd "$here/.." && pwd)
 seconds=${1:-300}
 merge=${2:-}
 
-# A debug build: the harness reaches the server's request handling through @testable.
+# A debug build with the sanitizers; the harness drives PBXSession through its public interface.
 (cd "$here" && swift build -c debug --scratch-path "$root/.build-fuzz" \
     -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library 2>&1 | tail -1)
 fuzzer="$root/.build-fuzz/debug/FuzzWire"

@@ -17,6 +17,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Benchmark", package: "benchmark"),
                 .product(name: "BillingCore", package: "tollgate"),
+                .product(name: "Journal", package: "tollgate"),
                 .product(name: "Metering", package: "tollgate"),
             ],
             path: "Benchmarks/EngineBenchmarks",
@@ -29,6 +30,7 @@ let package = Package(
             dependencies: [
                 "CSQLite",
                 .product(name: "BillingCore", package: "tollgate"),
+                .product(name: "Journal", package: "tollgate"),
                 .product(name: "Metering", package: "tollgate"),
                 .product(name: "Ledger", package: "tollgate"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),

@@ -11,6 +11,12 @@ fi
 if grep -rnE '^\s*(public )?import (Ledger|tollgate)' Sources/Metering; then
     echo "Metering must not import Ledger or the executable"; status=1
 fi
+if grep -rnE '^\s*(public )?import (Metering|PBXServer|Administration|tollgate)' Sources/Ledger; then
+    echo "Ledger must not import the engine or anything above it (the engine is put on the ledger in tollgate)"; status=1
+fi
+if grep -rnE '^\s*(public )?import (Metering|Ledger|PBXWire|PBXServer|NIO|GRDB)' Sources/Journal Sources/AsyncBatching; then
+    echo "Journal and AsyncBatching sit below the engine and the ledger"; status=1
+fi
 # Money is never floating point.
 if grep -rnE '\b(Double|Float)\b' Sources/BillingCore Sources/Ledger Sources/Metering --include='*.swift' | grep -v 'TimeInterval' | grep -v 'TickStats.swift'; then
     echo "floating point in the billing code (above)"; status=1

@@ -3,6 +3,7 @@ import BillingCore
 import Foundation
 import HTTPTypes
 public import Hummingbird
+import Journal
 import Ledger
 import Metering
 

@@ -2,6 +2,7 @@ import Administration
 import BillingCore
 import Foundation
 import Hummingbird
+import Journal
 import Ledger
 import Metering
 

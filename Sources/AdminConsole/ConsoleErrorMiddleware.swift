@@ -2,6 +2,7 @@ import Administration
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Journal
 import Metering
 
 /// Sets the console's security headers on every page, and turns an error into an error page (the API's paths,

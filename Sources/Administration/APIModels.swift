@@ -1,6 +1,7 @@
 package import BillingCore
+package import Journal
 import Foundation
-package import Metering
+import Metering
 
 /// An extension as the API shows it.
 package struct ExtensionView: Codable, Sendable {

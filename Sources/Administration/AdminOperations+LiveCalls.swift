@@ -1,4 +1,5 @@
 package import BillingCore
+import Journal
 import Metering
 
 extension AdminOperations {

@@ -1,8 +1,9 @@
 package import BillingCore
+package import Journal
 import Foundation
 package import Hummingbird
 package import Ledger
-package import Metering
+import Metering
 
 extension AdminOperations {
     /// Recharges each extension by `amount`, each committed before its result. With an idempotency key a retry

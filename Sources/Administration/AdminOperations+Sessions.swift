@@ -1,4 +1,5 @@
 import Foundation
+import Journal
 package import Ledger
 
 extension AdminOperations {

@@ -1,5 +1,6 @@
 import BillingCore
 import Foundation
+import Journal
 public import Ledger
 public import Logging
 public import Metering

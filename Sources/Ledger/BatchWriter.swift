@@ -1,6 +1,6 @@
 import BillingCore
 import GRDB
-import Metering
+import Journal
 
 /// Writes one drained batch inside one transaction, with cached prepared statements (no Codable inserts on
 /// the hot path: they are several times slower here).

@@ -1,8 +1,8 @@
 import Foundation
 import GRDB
+import Journal
 import Logging
 import Synchronization
-import Metering
 
 /// Keeps the call log's per-extension index (``CallLogIndex``) on a thread of its own, at a lower priority than
 /// the ledger's writer: the writer reports the calls it logs, and once ``step`` of them wait, the indexer adds

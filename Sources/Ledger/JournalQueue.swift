@@ -1,4 +1,4 @@
-import Metering
+import Journal
 import Synchronization
 
 /// The hand-over between the engine and the ledger writer: ordered entries, the latest checkpoint per

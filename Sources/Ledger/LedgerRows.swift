@@ -1,6 +1,6 @@
 import BillingCore
 import GRDB
-import Metering
+import Journal
 
 /// Row ⇄ domain conversions. Stored enums that no longer parse are reported, never guessed.
 enum LedgerRows {

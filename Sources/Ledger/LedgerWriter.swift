@@ -1,6 +1,6 @@
 import GRDB
+import Journal
 import Logging
-import Metering
 import Synchronization
 
 /// The persistence actor: the one writer of the database. It group-commits: while one transaction is being

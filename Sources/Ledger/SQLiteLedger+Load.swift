@@ -1,6 +1,7 @@
 import BillingCore
+import Foundation
 import GRDB
-import Metering
+public import Journal
 
 extension SQLiteLedger {
     /// Reads extensions with their open calls, rates with their assignments, and settings: the state the
@@ -34,8 +35,11 @@ extension SQLiteLedger {
             // Newest first along the rowid; a denied id names no call the engine ever had live.
             let ended = try String.fetchAll(db, sql: "SELECT call_id FROM calls WHERE result <> 'denied' ORDER BY id DESC LIMIT ?",
                                             arguments: [endedCallIDsRemembered])
-            return LoadedLedger(accounts: accounts, rates: rates, settings: settings, meteredThrough: meteredThrough,
-                                endedCallIDs: ended.reversed())
+            let policy = try settings[SettingKey.policy].map(SettingsCodec.policy(from:)) ?? BillingPolicy()
+            let timeZone = settings[SettingKey.timeZone].flatMap(TimeZone.init(identifier:))
+                ?? TimeZone(identifier: "UTC")!
+            return LoadedLedger(accounts: accounts, rates: rates, policy: policy, timeZone: timeZone,
+                                meteredThrough: meteredThrough, endedCallIDs: ended.reversed())
         }
     }
 }

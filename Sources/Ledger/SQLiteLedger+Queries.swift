@@ -1,6 +1,6 @@
 public import BillingCore
 import GRDB
-public import Metering
+public import Journal
 
 /// A search of the call log or the recharge history.
 public struct HistoryQuery: Sendable, Hashable {

@@ -3,8 +3,8 @@ import CSQLiteTuning
 import Foundation
 public import GRDB
 import GRDBSQLite
+public import Journal
 public import Logging
-public import Metering
 
 /// The SQLite ledger: one `DatabasePool` in WAL mode with foreign keys on and `synchronous=FULL` (batching
 /// makes FULL cost about what NORMAL does), written only by its persistence actor.

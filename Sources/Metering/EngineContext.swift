@@ -1,5 +1,7 @@
+import AsyncBatching
 import BillingCore
 import Foundation
+import Journal
 import Logging
 import Synchronization
 
@@ -9,7 +11,7 @@ final class EngineContext: Sendable {
     let logger: Logger
     let nowMillis: @Sendable () -> Int64
     let nowMicros: @Sendable () -> Int64
-    private let events: EventQueue
+    private let events: BatchQueue<BillingEvent>
     private let settings: Mutex<Settings>
     let schedule: @Sendable (ExtensionActor, Int64) -> Void
     /// Moves an actor's pending wake-up to a later instant; false when it was already taken to run.
@@ -35,7 +37,7 @@ final class EngineContext: Sendable {
 
     init(journal: any BillingJournal, logger: Logger, policy: BillingPolicy, rates: RateTable, timeZone: TimeZone,
          nowMillis: @escaping @Sendable () -> Int64, nowMicros: @escaping @Sendable () -> Int64,
-         events: EventQueue,
+         events: BatchQueue<BillingEvent>,
          schedule: @escaping @Sendable (ExtensionActor, Int64) -> Void,
          move: @escaping @Sendable (ExtensionActor, Int64, Int64) -> Bool) {
         self.journal = journal
@@ -66,11 +68,11 @@ final class EngineContext: Sendable {
 
     func emit(_ events: [BillingEvent]) {
         stats.recordEmitted(events, nowMicros: nowMicros)
-        self.events.append(contentsOf: events)
+        self.events.offer(contentsOf: events)
     }
 
     /// Pushes events again that were counted when first emitted (a cutoff repeated after a resync).
-    func emitAgain(_ events: [BillingEvent]) { self.events.append(contentsOf: events) }
+    func emitAgain(_ events: [BillingEvent]) { self.events.offer(contentsOf: events) }
 
     func finishEvents() { events.finish() }
 }

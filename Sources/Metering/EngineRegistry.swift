@@ -1,6 +1,4 @@
-/// How many ended call ids the engine remembers, engine-wide, to refuse them as new calls; a restarted engine is
-/// given back as many from the call log.
-public let endedCallIDsRemembered = 65_536
+import Journal
 
 /// The engine's maps from numbers and call ids to extension actors, under the engine's one lock.
 ///

@@ -1,4 +1,5 @@
 public import BillingCore
+import Journal
 
 /// One extension's money and live calls. Every charge, recharge and settings change of the extension runs
 /// here, one at a time, so concurrent calls share the balance without overspending and in a fixed order.

@@ -1,5 +1,6 @@
 public import BillingCore
 public import Foundation
+public import Journal
 import Synchronization
 
 /// What administration calls (the API, the console, the CLI through them): extensions, money, rates and

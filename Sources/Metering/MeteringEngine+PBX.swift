@@ -1,4 +1,5 @@
 public import BillingCore
+import Journal
 import Synchronization
 
 /// What a PBX connection calls: authorize, answer and end calls, and the routes their pushes take.

@@ -1,20 +1,18 @@
 public import BillingCore
-
-/// What the ledger restores after a restart: an extension and its live calls at their last checkpoint.
-public struct RestoredAccount: Sendable {
-    public var account: ExtensionAccount
-    public var calls: [LiveCallCheckpoint]
-    /// Engine time of the last checkpoint: restored calls are known to have lasted at least until then.
-    public var checkpointAt: Int64
-
-    public init(account: ExtensionAccount, calls: [LiveCallCheckpoint], checkpointAt: Int64) {
-        self.account = account
-        self.calls = calls
-        self.checkpointAt = checkpointAt
-    }
-}
+public import Journal
+public import Logging
 
 extension MeteringEngine {
+    /// An engine on `journal`, restored from what its store read back (``LoadedLedger``): settings, rates,
+    /// extensions and their open calls (suspended until a PBX claims them or ``settleUnclaimed()`` runs).
+    public convenience init<C: Clock>(clock: C, originEpochMillis: Int64, journal: any BillingJournal,
+                                      restoring loaded: LoadedLedger,
+                                      logger: Logger = Logger(label: "tollgate.metering")) where C.Duration == Duration {
+        self.init(clock: clock, originEpochMillis: originEpochMillis, journal: journal, policy: loaded.policy,
+                  rates: RateTable(rates: loaded.rates), timeZone: loaded.timeZone, logger: logger)
+        restore(loaded.accounts, meteredThrough: loaded.meteredThrough, endedCallIDs: loaded.endedCallIDs)
+    }
+
     /// Loads extensions and their open calls after a restart (design.md §11). Calls that were being metered first
     /// take the charges that fell due between their checkpoint and `meteredThrough`, the last instant the
     /// journal knew the engine metering (checkpoints are not taken for paid charges), exactly as the engine

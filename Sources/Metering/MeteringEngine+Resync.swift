@@ -1,4 +1,5 @@
 public import BillingCore
+import Journal
 
 /// What a resync did with each claimed call.
 public struct ResyncOutcome: Sendable, Hashable {

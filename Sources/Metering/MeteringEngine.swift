@@ -1,5 +1,7 @@
+public import AsyncBatching
 public import BillingCore
 public import Foundation
+public import Journal
 public import Logging
 import Synchronization
 
@@ -19,7 +21,7 @@ public final class MeteringEngine: Sendable {
 
     public let scheduler: TickScheduler
     /// Cutoffs, warnings and grant renewals, in the order each extension made them; one consumer drains it.
-    public let events: EventQueue
+    public let events: BatchQueue<BillingEvent>
     let context: EngineContext
     let registry = Mutex(EngineRegistry())
     let rechargeKeys = RechargeKeys()
@@ -31,7 +33,7 @@ public final class MeteringEngine: Sendable {
                           logger: Logger = Logger(label: "tollgate.metering")) where C.Duration == Duration {
         let time = EngineTime(clock: clock, originEpochMillis: originEpochMillis)
         let scheduler = TickScheduler(time: time)
-        let events = EventQueue()
+        let events = BatchQueue<BillingEvent>()
         self.scheduler = scheduler
         self.events = events
         self.context = EngineContext(

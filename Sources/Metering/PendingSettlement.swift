@@ -1,4 +1,5 @@
 public import BillingCore
+import Journal
 
 /// A call's settlement, made in memory and queued to the journal; acknowledge it only after ``committed()``.
 public struct PendingSettlement: Sendable {

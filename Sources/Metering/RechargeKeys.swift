@@ -1,4 +1,5 @@
 import BillingCore
+import Journal
 import Synchronization
 
 /// Makes a retried recharge apply once: remembers which idempotency keys are in progress or done.

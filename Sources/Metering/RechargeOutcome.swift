@@ -1,3 +1,5 @@
+public import Journal
+
 /// What a recharge with an idempotency key did: applied now, or found already committed by an earlier attempt.
 public struct RechargeOutcome: Sendable, Hashable {
     /// The committed recharge: this attempt's, or the first attempt's when `replayed`.

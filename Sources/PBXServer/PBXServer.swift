@@ -1,5 +1,6 @@
 public import BillingCore
 import Foundation
+import Journal
 public import Logging
 public import Metering
 import NIOCore
@@ -70,16 +71,49 @@ public final class PBXServer: Sendable {
             group.addTask { await self.routePushes() }
             try await server.executeThenClose { connections in
                 for try await connection in connections {
-                    group.addTask {
-                        guard let session = await self.serve(connection) else { return }
-                        // The engine owns the grace period of the calls the dropped connection carried.
-                        await self.engine.connectionDropped(session, graceMillis: self.configuration.resyncGraceMillis) {
-                            self.graceStartedContinuation.yield(session.sessionID)
+                    group.addTask { await self.serve(connection) }
+                }
+            }
+        }
+    }
+
+    /// Runs one connection: its session on each frame, in order, its one writer, its idle watch; then tells the
+    /// engine it is gone (which keeps its calls for the grace period).
+    func serve(_ channel: NIOAsyncChannel<InboundEnvelope, ByteBuffer>) async {
+        let writer = SessionWriter(maxQueued: configuration.maxQueuedPushes,
+                                   maxAwaitingCommit: configuration.maxPipelinedReplies, logger: logger)
+        let socket = channel.channel
+        let closeSocket: @Sendable () -> Void = { socket.close(promise: nil) }
+        var session = PBXSession(engine: engine, configuration: configuration, writer: writer, close: closeSocket,
+                                 logger: logger)
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                try await withThrowingDiscardingTaskGroup { group in
+                    group.addTask { try await writer.run(to: outbound, close: closeSocket) }
+                    defer { writer.finish() }
+                    try await withThrowingDiscardingTaskGroup { input in
+                        let idle = session.idleWatch
+                        input.addTask {
+                            guard let close = await idle.expired() else { return }
+                            self.logger.info("closing an idle PBX connection")
+                            _ = await writer.deliver(close)
+                        }
+                        defer { input.cancelAll() }
+                        do {
+                            for try await frame in inbound {
+                                guard let output = await session.received(frame) else { continue }
+                                guard await writer.deliver(output) else { break }
+                            }
+                        } catch let error as FrameError {
+                            _ = await writer.deliver(session.failed(error))
                         }
                     }
                 }
             }
+        } catch {
+            logger.info("PBX connection ended", metadata: .fields([.error: "\(error)"]))
         }
+        await session.closed { graceStartedContinuation.yield(session.route?.sessionID ?? "") }
     }
 
     /// Tells the PBX owning a live call to hang it up (an operator's action). The PBX then ends the call as

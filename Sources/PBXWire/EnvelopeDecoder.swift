@@ -8,6 +8,14 @@ public struct InboundEnvelope: Sendable {
 
     init(_ envelope: Tollgate_Pbx_V1_Envelope?) { self.envelope = envelope }
 
+    /// The frame's correlation id; nil when the payload is not an envelope.
+    public var correlationID: UInt64? { envelope?.correlationID }
+
+    /// Whether the frame acknowledges a push (the one request that gets no reply).
+    public var isPushAcknowledgement: Bool {
+        if case .ack = envelope?.body { true } else { false }
+    }
+
     /// Decodes a frame's payload in place (no copy of its bytes into an array first).
     public init(payload: ByteBuffer) {
         envelope = try? Tollgate_Pbx_V1_Envelope(serializedBytes: payload.readableBytesSpan)

@@ -41,7 +41,8 @@ final class Demo: Sendable {
         self.httpHost = httpHost
         self.httpPort = httpPort
         let now = Int64(Date().timeIntervalSince1970 * 1000)
-        engine = try await ledger.makeEngine(clock: ContinuousClock(), originEpochMillis: now)
+        engine = MeteringEngine(clock: ContinuousClock(), originEpochMillis: now, journal: ledger,
+            restoring: try await ledger.load())
         let server = PBXServer(engine: engine, configuration: .init(
             port: 0, session: .init(secret: secret, serverVersion: Tollgate.version)))
         self.server = server

@@ -2,6 +2,7 @@ import ArgumentParser
 import BillingCore
 import Foundation
 import Ledger
+import Metering
 
 /// `tollgate seed`: writes a small fixture into a new ledger, for the C client's tests and for trying `serve`
 /// by hand until the admin API exists.
@@ -20,8 +21,9 @@ struct SeedCommand: AsyncParsableCommand {
         }
         let ledger = try SQLiteLedger(path: path)
         let writer = Task { await ledger.run() }
-        let engine = try await ledger.makeEngine(
-            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let engine = MeteringEngine(
+            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000), journal: ledger,
+            restoring: try await ledger.load())
         var policy = engine.policy
         policy.warningLeadMillis = 1_000
         policy.grantValidityMillis = 2_000

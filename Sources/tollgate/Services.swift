@@ -1,5 +1,6 @@
 import Administration
 import Hummingbird
+import Journal
 import Ledger
 import Logging
 import Metering

@@ -2,12 +2,13 @@ import AdminAPI
 import AdminConsole
 import Administration
 import Foundation
+import Journal
 import Ledger
 import Logging
+import Metering
 import PBXServer
 import ServiceLifecycle
 import UnixSignals
-import Metering
 
 /// What `tollgate serve` runs: the ledger, the engine, the PBX socket and the administration listener (the API
 /// and the console) as services of one group, until SIGTERM or SIGINT or a service's failure.
@@ -22,8 +23,9 @@ struct TollgateServer {
 
     func run() async throws {
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
-        let engine = try await ledger.makeEngine(
-            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000))
+        let engine = MeteringEngine(
+            clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000), journal: ledger,
+            restoring: try await ledger.load())
         let server = PBXServer(engine: engine, configuration: .init(
             host: settings.pbxHost, port: settings.pbxPort,
             session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,

@@ -39,7 +39,8 @@ final class APIHarness: Sendable {
         let ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"))
         self.ledger = ledger
         let writer = Task<Void, any Error> { await ledger.run() }
-        engine = try await ledger.makeEngine(clock: clock, originEpochMillis: t0)
+        engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: ledger,
+            restoring: try await ledger.load())
         let hangups = hangups
         let engine = engine
         let pbx = pbxServer ? PBXServer(engine: engine, configuration: .init(

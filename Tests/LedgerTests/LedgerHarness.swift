@@ -22,7 +22,8 @@ final class LedgerHarness: Sendable {
         self.directory = directory
         self.clock = clock
         ledger = try SQLiteLedger(path: directory.file("tollgate.sqlite"), checkpointsPerBatch: checkpointsPerBatch)
-        engine = try await ledger.makeEngine(clock: clock, originEpochMillis: origin)
+        engine = MeteringEngine(clock: clock, originEpochMillis: origin, journal: ledger,
+            restoring: try await ledger.load())
         let ledger = ledger
         writer = Task { await ledger.run() }
     }

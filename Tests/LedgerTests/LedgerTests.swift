@@ -2,6 +2,7 @@ import BillingCore
 import Foundation
 import GRDB
 import GRDBSQLite
+import Journal
 import Ledger
 import Metering
 import TestSupport

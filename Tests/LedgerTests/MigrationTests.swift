@@ -2,6 +2,7 @@ import BillingCore
 import Foundation
 import GRDB
 @testable import Ledger
+import Metering
 import TestSupport
 import Testing
 
@@ -42,7 +43,8 @@ struct MigrationTests {
         }
         #expect(callIDs == [3] && ledgerIDs == [7, 9] && autoincrement == 0)
         // The engine restores the balance and goes on; new rows take the next ids.
-        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000)
+        let engine = MeteringEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000, journal: ledger,
+            restoring: try await ledger.load())
         #expect(await engine.extensionAccount(number: "8001")?.balance == Money(micros: 800_000))
         _ = try await engine.recharge(number: "8001", amount: Money(micros: 500_000), operatorName: "desk")
         #expect(try await ledger.pool.read { db in try Int64.fetchAll(db, sql: "SELECT id FROM ledger ORDER BY id") } == [7, 9, 10])
@@ -82,7 +84,8 @@ struct MigrationTests {
             try Int64.fetchOne(db, sql: "SELECT metered_through FROM engine_state")
         }
         #expect(metered == t + 5_000)
-        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: t + 60_000)
+        let engine = MeteringEngine(clock: ManualClock(), originEpochMillis: t + 60_000, journal: ledger,
+            restoring: try await ledger.load())
         let call = try #require(await engine.liveCalls().first)
         #expect(call.chargesMade == 6 && call.suspendedAt == t + 5_000)
         let records = try await engine.settleUnclaimed()

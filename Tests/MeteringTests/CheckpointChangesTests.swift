@@ -1,4 +1,5 @@
 import BillingCore
+import Journal
 import Metering
 import Synchronization
 import TestSupport

@@ -1,5 +1,6 @@
 import BillingCore
 import Foundation
+import AsyncBatching
 import Metering
 import TestSupport
 
@@ -45,7 +46,7 @@ struct Harness {
 
 /// Reads events already yielded by the engine.
 struct EventReader {
-    var iterator: EventQueue.AsyncIterator
+    var iterator: BatchQueue<BillingEvent>.AsyncIterator
 
     init(_ engine: MeteringEngine) { iterator = engine.events.makeAsyncIterator() }
 

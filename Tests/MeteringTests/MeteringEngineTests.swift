@@ -1,5 +1,6 @@
 import BillingCore
 import Foundation
+import Journal
 @testable import Metering
 import TestSupport
 import Testing

@@ -1,4 +1,5 @@
 import BillingCore
+import Journal
 @testable import Metering
 import TestSupport
 import Testing

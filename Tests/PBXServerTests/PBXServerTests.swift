@@ -1,4 +1,5 @@
 import BillingCore
+import Journal
 import Metering
 import NIOCore
 @testable import PBXServer

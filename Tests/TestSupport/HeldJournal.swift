@@ -1,5 +1,6 @@
 import BillingCore
-public import Metering
+public import Journal
+import Metering
 import Synchronization
 
 /// An in-memory journal whose commits can be held: while held, `waitCommitted` suspends until ``release()``,

@@ -1,5 +1,6 @@
 public import BillingCore
-public import Metering
+public import Journal
+import Metering
 import Synchronization
 
 /// A journal that commits at once, in memory, and keeps everything for tests to inspect.

@@ -4,13 +4,14 @@ import Logging
 import Metering
 import NIOCore
 import NIOEmbedded
-@testable import PBXServer
+import PBXServer
 import PBXWire
+import Synchronization
 import TestSupport
 
 /// Plays arbitrary bytes to the PBX server's request path as one connection's byte stream, after a valid
-/// handshake: the same pipeline as a socket (frame decoder, envelope decoder), the session state machine, and
-/// the server's request handling on a real engine with a manual clock and an in-memory journal.
+/// handshake: the same pipeline as a socket (frame decoder, envelope decoder) and a ``PBXSession``, through its
+/// public interface as the server drives it, on a real engine with a manual clock and an in-memory journal.
 ///
 /// Time is in the input's hands: after each request the clock moves by the low byte of its correlation id
 /// times 250 ms (0 to 63.75 s), so inputs can reach charges, warnings and cuts. So is a restart: when bit 8
@@ -54,48 +55,60 @@ public enum WireFuzzHarness {
             outcome.violations.append("set-up failed: \(error)")
             return outcome
         }
-        let server = PBXServer(engine: engine, configuration: .init(
-            port: 0, session: .init(secret: secret, serverVersion: "fuzz", maxFrameBytes: 64 * 1024)),
-                               logger: Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() }))
-        let connection = PBXConnection(sessionID: "fuzz", nodeID: "fuzz", pushes: PushQueue(bound: 100_000),
-                                       close: {})
-        var machine = SessionStateMachine(configuration: server.configuration.session)
-        let (envelopes, streamError) = decode(hello() + input, maxFrameBytes: server.configuration.session.maxFrameBytes)
+        let configuration = PBXServer.Configuration(
+            port: 0, session: .init(secret: secret, serverVersion: "fuzz", maxFrameBytes: 64 * 1024))
+        let logger = Logger(label: "fuzz", factory: { _ in SwiftLogNoOpLogHandler() })
+        let pushes = PushCount()
+        var session = PBXSession(engine: engine, configuration: configuration, pushes: pushes.offer, close: {},
+                                 logger: logger)
+        let (frames, streamError) = decode(hello() + input, maxFrameBytes: configuration.session.maxFrameBytes)
 
-        frames: for envelope in envelopes {
-            switch machine.received(envelope, nowMillis: engine.nowMillis(), sessionID: "fuzz") {
-            case .send:
+        for (index, frame) in frames.enumerated() {
+            let correlationID = frame.correlationID ?? 0
+            let established = session.isEstablished
+            if established, outcome.dispatched == 0, correlationID & 0x100 != 0 { engine.restore([]) }
+            let output = await session.received(frame)
+            if established { outcome.dispatched += 1 }
+            switch output {
+            case .reply:
                 outcome.replies += 1
-            case .sendAndClose:
+            case .replyAfterCommit(let deferred):
+                _ = await deferred.reply(logger: logger)
                 outcome.replies += 1
+            case .close(let last):
+                if last != nil { outcome.replies += 1 }
                 outcome.closed = true
-                break frames
-            case .none:
-                break frames
-            case .dispatch(let correlationID, let request):
-                if outcome.dispatched == 0, correlationID & 0x100 != 0 { engine.restore([]) }
-                outcome.dispatched += 1
-                let before = outcome.replies
-                if await server.handle(request, correlationID: correlationID, on: connection) != nil {
-                    outcome.replies += 1
-                }
-                if case .pushAcknowledged = request {} else if outcome.replies == before {
+            case .push:
+                outcome.violations.append("frame \(index) answered with a push")
+            case nil:
+                if established, !frame.isPushAcknowledgement {
                     outcome.violations.append("request \(correlationID) got no reply")
                 }
-                clock.advance(by: .milliseconds(Int64(correlationID & 0xFF) * 250))
-                await engine.scheduler.fireDue()
             }
+            if outcome.closed { break }
+            clock.advance(by: .milliseconds(Int64(correlationID & 0xFF) * 250))
+            await engine.scheduler.fireDue()
         }
-        if let streamError, !outcome.closed, case .sendAndClose = machine.frameFailed(streamError) {
-            outcome.replies += 1
+        if let streamError, !outcome.closed, case .close(let last) = session.failed(streamError) {
+            if last != nil { outcome.replies += 1 }
             outcome.closed = true
         }
-        // Every call still live ends now, the PBX claiming the longest it may (31 days): then the money must add
-        // up exactly.
+        // Every call still live ends now, the PBX claiming the longest it may (31 days), on a new connection as a
+        // PBX would after a close: then the money must add up exactly.
+        var closing = PBXSession(engine: engine, configuration: configuration, pushes: pushes.offer, close: {},
+                                 logger: logger)
+        _ = await closing.received(InboundEnvelope(payload: ByteBuffer(bytes: PBXClientCodec.hello(
+            correlationID: 1, nodeID: "fuzz-pbx", secret: secret, software: "fuzz"))))
         for call in await engine.liveCalls() {
-            _ = await server.handle(.ended(callID: call.callID, billableMillis: 31 * 86_400_000, cause: "fuzz"),
-                                    correlationID: 0, on: connection)
+            let end = PBXClientCodec.ended(correlationID: 0, callID: call.callID, billableMillis: 31 * 86_400_000,
+                                           cause: "fuzz")
+            if case .replyAfterCommit(let deferred) = await closing.received(InboundEnvelope(payload: ByteBuffer(bytes: end))) {
+                _ = await deferred.reply(logger: logger)
+            }
         }
+        // Both connections gone, with no call left to keep: the engine is told as the server tells it.
+        await session.closed()
+        await closing.closed()
         outcome.violations += await brokenRules(engine, journal)
         outcome.settled = journal.settlements.count
         outcome.settledMicros = journal.settlements.reduce(0) { $0 &+ $1.cost.micros }
@@ -128,6 +141,16 @@ public enum WireFuzzHarness {
     /// A valid handshake frame, so inputs start in an established session.
     public static func hello() -> [UInt8] {
         frame(PBXClientCodec.hello(correlationID: 1, nodeID: "fuzz-pbx", secret: secret, software: "fuzz"))
+    }
+
+    /// Counts the pushes the engine queued for the connection (all accepted).
+    final class PushCount: Sendable {
+        private let count = Atomic(0)
+        var value: Int { count.load(ordering: .relaxed) }
+        @Sendable func offer(_ payload: [UInt8]) -> Bool {
+            count.add(1, ordering: .relaxed)
+            return true
+        }
     }
 
     /// A payload with its 4-byte big-endian length.

@@ -2,6 +2,7 @@ import ArgumentParser
 import BillingCore
 import Foundation
 import Ledger
+import Metering
 import TestSupport
 import Testing
 @testable import tollgate
@@ -14,7 +15,8 @@ struct BackupCommandTests {
         defer { directory.remove() }
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: directory.path))
         let writer = Task { await ledger.run() }
-        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000)
+        let engine = MeteringEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000, journal: ledger,
+            restoring: try await ledger.load())
         try await engine.setUpBilled("8001", balance: Money(micros: 2_500_000))
         try await engine.setUpBilled("8002", balance: Money(micros: 1_000_000))
 
@@ -31,7 +33,8 @@ struct BackupCommandTests {
         defer { restored.remove() }
         try FileManager.default.copyItem(atPath: copy, toPath: SQLiteLedger.path(dataDirectory: restored.path))
         let restoredLedger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: restored.path))
-        let restoredEngine = try await restoredLedger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_100_000)
+        let restoredEngine = MeteringEngine(clock: ManualClock(), originEpochMillis: 1_700_000_100_000, journal: restoredLedger,
+            restoring: try await restoredLedger.load())
         #expect(await restoredEngine.extensionAccount(number: "8001")?.balance == Money(micros: 2_500_000))
         #expect(await restoredEngine.extensionAccount(number: "8002")?.balance == Money(micros: 1_000_000))
         #expect(try await restoredLedger.verify() == [])

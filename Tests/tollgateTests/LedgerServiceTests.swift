@@ -1,6 +1,7 @@
 import BillingCore
 import GRDB
 import Ledger
+import Metering
 import Logging
 import ServiceLifecycle
 import TestSupport
@@ -23,7 +24,8 @@ struct LedgerServiceTests {
             services: [.init(service: LedgerService(ledger: ledger)), .init(service: Forever())],
             logger: Logger(label: "test")))
         let serving = Task { try await group.run() }
-        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000)
+        let engine = MeteringEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000, journal: ledger,
+            restoring: try await ledger.load())
         try await engine.setUpBilled("8001", balance: Money(micros: 1_000_000))
         // A file that may not grow: SQLITE_FULL, as on a full disk (see WriteFailureTests).
         try await ledger.pool.write { db in

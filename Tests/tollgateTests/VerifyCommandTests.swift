@@ -2,6 +2,7 @@ import ArgumentParser
 import BillingCore
 import GRDB
 import Ledger
+import Metering
 import TestSupport
 import Testing
 @testable import tollgate
@@ -14,7 +15,8 @@ struct VerifyCommandTests {
         defer { directory.remove() }
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: directory.path))
         let writer = Task { await ledger.run() }
-        let engine = try await ledger.makeEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000)
+        let engine = MeteringEngine(clock: ManualClock(), originEpochMillis: 1_700_000_000_000, journal: ledger,
+            restoring: try await ledger.load())
         try await engine.setUpBilled("8001", balance: Money(micros: 2_500_000))
         try await ledger.close()
         await writer.value

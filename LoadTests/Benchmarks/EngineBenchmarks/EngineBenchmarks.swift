@@ -1,3 +1,4 @@
+import Journal
 import Benchmark
 import BillingCore
 import Metering

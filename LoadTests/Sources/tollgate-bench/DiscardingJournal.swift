@@ -1,3 +1,4 @@
+import Journal
 import Metering
 
 /// A journal that acknowledges at once and keeps nothing: measures metering alone.

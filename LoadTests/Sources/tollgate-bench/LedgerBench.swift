@@ -1,3 +1,4 @@
+import Journal
 import ArgumentParser
 import BillingCore
 import CSQLite
