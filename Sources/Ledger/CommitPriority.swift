@@ -8,8 +8,8 @@ import Glibc
 /// full load) otherwise takes time slices from the threads that answer the PBX, and an authorization waits
 /// behind it. Lowered, the commit runs on what the request path leaves; it still runs (a nice value weighs the
 /// share, it does not starve), acknowledgements still wait for it, so nothing acknowledged changes. On Linux the
-/// nice value belongs to a thread, and GRDB's writer queue may run on any of libdispatch's worker threads, so
-/// each round of commits lowers the thread it finds itself on; a thread already lowered is left as it is.
+/// nice value belongs to a thread: the ledger's writer and the call log's indexer each run on a thread of their
+/// own, which lowers itself once when it starts.
 ///
 /// Why not GRDB's `writeTargetQueue` with a lower QoS: libdispatch on Linux maps a QoS to an absolute nice value
 /// (GRDB's default `userInitiated` is -2, which as root puts the writer above the request path; `utility` is 2,

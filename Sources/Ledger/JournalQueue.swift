@@ -1,3 +1,4 @@
+import Dispatch
 import Journal
 import Synchronization
 
@@ -53,13 +54,17 @@ final class JournalQueue: Sendable {
     private let meteredThrough = Atomic<Int64>(.min)
     /// The instant that last woke the writer on its own account.
     private let meteredSignalled = Atomic<Int64>(.min)
-    private let signal: AsyncStream<Void>.Continuation
-    /// Yields when something was queued; the writer waits on it when idle.
-    let wakeups: AsyncStream<Void>
+    /// Signalled when something is queued after a drain found nothing (once per batch), and by the writer's own
+    /// requests (a flush, a stop); the writer's thread blocks on it when idle.
+    private let wake = DispatchSemaphore(value: 0)
 
-    init() {
-        (wakeups, signal) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
-    }
+    init() {}
+
+    /// Blocks the writer's thread until something was queued or the writer was asked for something.
+    func waitForWork() { wake.wait() }
+
+    /// Wakes the writer's thread (a flush or a stop asked of it).
+    func wakeWriter() { wake.signal() }
 
     /// The calls with a row in `live_calls` when the ledger opened.
     func storedLiveCalls(_ callIDs: some Sequence<String>) {
@@ -67,22 +72,22 @@ final class JournalQueue: Sendable {
     }
 
     func append(_ entry: JournalEntry, checkpoint: AccountCheckpoint?) -> UInt64 {
-        let (sequence, wake) = state.withLock { state -> (UInt64, Bool) in
+        let (sequence, first) = state.withLock { state -> (UInt64, Bool) in
             state.entries.append(entry)
             if let checkpoint { state.put(checkpoint, ended: entry.settledCallID) }
             defer { state.nextSequence += 1 }
             return (state.nextSequence, state.markSignalled())
         }
-        if wake { signal.yield() }
+        if first { wake.signal() }
         return sequence
     }
 
     func checkpoint(_ checkpoint: AccountCheckpoint) {
-        let wake = state.withLock { state -> Bool in
+        let first = state.withLock { state -> Bool in
             state.put(checkpoint)
             return state.markSignalled()
         }
-        if wake { signal.yield() }
+        if first { wake.signal() }
     }
 
     func metered(through instant: Int64) {
@@ -97,8 +102,8 @@ final class JournalQueue: Sendable {
         guard Self.meteredWriteDue(instant, after: signalled) else { return }
         guard meteredSignalled.compareExchange(expected: signalled, desired: instant, ordering: .relaxed).exchanged
         else { return }
-        let wake = state.withLock { $0.markSignalled() }
-        if wake { signal.yield() }
+        let first = state.withLock { $0.markSignalled() }
+        if first { wake.signal() }
     }
 
     /// Takes every queued entry and, with them, the checkpoints of the extensions they touch, plus at most
@@ -157,7 +162,6 @@ final class JournalQueue: Sendable {
         }
     }
 
-
     /// Marks everything up to `sequence` committed and wakes its waiters.
     func committed(through sequence: UInt64) {
         let ready = state.withLock { state -> [CheckedContinuation<Void, any Error>] in
@@ -204,8 +208,6 @@ final class JournalQueue: Sendable {
             }
         }
     }
-
-    func finish() { signal.finish() }
 }
 
 extension JournalQueue.State {

@@ -1,12 +1,19 @@
+import Foundation
 import GRDB
 import Journal
 import Logging
 import Synchronization
 
-/// The persistence actor: the one writer of the database. It group-commits: while one transaction is being
-/// written, what the engine queues meanwhile gathers into the next, so the batch grows with the load and an
-/// idle ledger commits a lone entry at once.
-actor LedgerWriter {
+/// The one writer of the database, on a thread of its own whose priority is lowered once, when it starts
+/// (``CommitPriority``). It group-commits: while one transaction is being written, what the engine queues
+/// meanwhile gathers into the next, so the batch grows with the load and an idle ledger commits a lone entry at
+/// once.
+///
+/// A thread rather than an actor on GRDB's queue: the engine's hand-over wakes it directly (one semaphore), its
+/// commits run on it (GRDB's synchronous write runs on the calling thread), and its waiters are woken from it,
+/// with no turn of Swift's pool or libdispatch's in between; and a nice value belongs to a Linux thread, so a
+/// writer that landed on whichever worker libdispatch chose had to lower each one it found itself on.
+final class LedgerWriter: Sendable {
     /// Figures for metrics and benchmarks.
     struct Stats: Sendable {
         var batches: Int64 = 0
@@ -17,22 +24,34 @@ actor LedgerWriter {
         var commitNice: Int32?
     }
 
+    private struct State {
+        var stats = Stats()
+        /// Why the writer stopped committing, once a commit failed (a full disk, an I/O error).
+        var failure: LedgerError?
+        /// Flushes waiting for everything queued before them to be committed.
+        var flushes: [CheckedContinuation<Void, any Error>] = []
+        /// Set by ``close()``: ``run()`` returns (the thread still commits whatever comes, until ``stop()``).
+        var closed = false
+        var running: [CheckedContinuation<Void, Never>] = []
+        var stopping = false
+    }
+
     private let pool: DatabasePool
     private let queue: JournalQueue
     private let logger: Logger
-    /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
-    private let statsBox = Mutex(Stats())
-    /// Why the writer stopped, once a commit failed (a full disk, an I/O error); nothing is written after it.
-    private(set) var failure: LedgerError?
     private let checkpointLimit: Int
     private let priority: CommitPriority
     private let indexer: CallLogIndexer
-    private var busy = false
-    private var idle: [CheckedContinuation<Void, Never>] = []
+    /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
+    private let state = Mutex(State())
+    private let stopped = DispatchSemaphore(value: 0)
 
-    nonisolated var stats: Stats { statsBox.withLock { $0 } }
+    var stats: Stats { state.withLock { $0.stats } }
 
-    /// `indexer` is told of the calls each commit logs.
+    /// Why the writer stopped, once a commit failed; nothing is acknowledged after it.
+    var failure: LedgerError? { state.withLock { $0.failure } }
+
+    /// Starts the writer's thread. `indexer` is told of the calls each commit logs.
     init(pool: DatabasePool, queue: JournalQueue, checkpointLimit: Int, indexer: CallLogIndexer,
          priority: CommitPriority, logger: Logger) {
         self.pool = pool
@@ -41,89 +60,141 @@ actor LedgerWriter {
         self.queue = queue
         self.checkpointLimit = checkpointLimit
         self.logger = logger
+        Thread { [self] in commitUntilStopped() }.start()
     }
 
-    /// Commits whatever is queued until the queue is finished.
+    /// Returns once the ledger is closed (``close()``) or a commit failed (``failure``).
     func run() async {
-        for await _ in queue.wakeups {
-            do { try await flush(meteredNow: false) } catch { return }
-        }
-        try? await flush()
-    }
-
-    /// Commits everything queued now, batch by batch; with `meteredNow`, also the latest metered instant
-    /// however recent the last one written.
-    func flush(meteredNow: Bool = true) async throws {
-        // One flush at a time: the run loop's flush suspends while its batch commits, and a second flush that
-        // found the queue empty meanwhile must not return before that batch is durable.
-        while busy {
-            await withCheckedContinuation { idle.append($0) }
-        }
-        busy = true
-        defer {
-            busy = false
-            if !idle.isEmpty { idle.removeFirst().resume() }
-        }
-        guard failure == nil else { throw LedgerError.writerFailed }
-        // Only the first batch forces it: while calls tick it moves every millisecond, and a flush must end.
-        var takeMetered = meteredNow
-        while true {
-            let batches: Int
-            do {
-                batches = try await commitRound(meteredNow: takeMetered)
-            } catch {
-                failure = .writeFailed("\(error)")
-                logger.critical("ledger write failed; nothing further is acknowledged", metadata: .fields([
-                    .error: "\(error)",
-                ]))
-                queue.fail(LedgerError.writerFailed)
-                throw error
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let now = state.withLock { state in
+                if state.closed || state.failure != nil { return true }
+                state.running.append(continuation)
+                return false
             }
-            takeMetered = false
-            if batches < Self.batchesPerRound { return }
+            if now { continuation.resume() }
         }
     }
 
-    /// Batches committed one after another on the writer's thread before other writers of the database get
-    /// their turn (user changes from the admin surface).
+    /// Commits everything queued before it, with the latest metered instant however recent the last one written;
+    /// throws once a commit failed.
+    func flush() async throws {
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            let failed = state.withLock { state -> Bool in
+                if state.failure != nil { return true }
+                state.flushes.append(continuation)
+                return false
+            }
+            if failed { continuation.resume(throwing: LedgerError.writerFailed) } else { queue.wakeWriter() }
+        }
+    }
+
+    /// Ends ``run()``; what is queued later is still committed until ``stop()``.
+    func close() {
+        let running = state.withLock { state in
+            state.closed = true
+            defer { state.running = [] }
+            return state.running
+        }
+        for waiter in running { waiter.resume() }
+    }
+
+    /// Commits what is queued, then ends the thread (the ledger is going away).
+    func stop() {
+        let first = state.withLock { state in
+            defer { state.stopping = true }
+            return !state.stopping
+        }
+        guard first else { return }
+        queue.wakeWriter()
+        stopped.wait()
+    }
+
+    /// Batches committed one after another inside one write before other writers of the database (user changes
+    /// from the admin surface) get their turn.
     static let batchesPerRound = 16
 
-    /// Commits queued batches one after another without leaving the writer's thread, until the queue is empty
-    /// or ``batchesPerRound`` are done. Under load a batch follows the last at once: coming back to this actor
-    /// between batches waited for a turn of Swift's pool behind the requests, and the requests' settlements
-    /// meanwhile waited for that commit.
-    private func commitRound(meteredNow: Bool) async throws -> Int {
-        let (queue, priority, checkpointLimit, indexer) = (self.queue, self.priority, self.checkpointLimit, self.indexer)
-        return try await pool.writeWithoutTransaction { [self] db in
-            // A round runs on one thread: lowering it once covers every batch of the round.
-            let nice = priority.applyToCurrentThread()
-            var batches = 0
-            var takeMetered = meteredNow
-            while batches < Self.batchesPerRound,
-                  let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered)
-            {
-                takeMetered = false
-                let started = ContinuousClock.now
-                var calls = 0
-                try db.inTransaction {
-                    calls = try BatchWriter.apply(batch, to: db)
-                    return .commit
-                }
-                let micros = Self.micros(since: started)
-                self.statsBox.withLock { stats in
-                    stats.batches += 1
-                    stats.entries += Int64(batch.entries.count)
-                    stats.checkpoints += Int64(batch.checkpoints.count)
-                    stats.commitMicrosTotal += micros
-                    stats.commitNice = nice
-                }
-                batches += 1
-                // Before the waiters wake, so that whoever was acknowledged finds the calls counted.
-                indexer.logged(calls)
-                queue.committed(through: batch.lastSequence)
+    /// The writer's thread: waits for work, commits everything queued, wakes the flushes that were waiting
+    /// before it began.
+    private func commitUntilStopped() {
+        // Named here: a thread's name is set from within it on Linux (it would otherwise show its creator's).
+        Thread.current.name = "tollgate-ledger"
+        // This thread only ever commits: lowering it once is enough.
+        let nice = priority.applyToCurrentThread()
+        while true {
+            queue.waitForWork()
+            let (flushes, stopping, failed) = state.withLock { state in
+                defer { state.flushes = [] }
+                return (state.flushes, state.stopping, state.failure != nil)
             }
-            return batches
+            if !failed {
+                do {
+                    try commitQueued(meteredNow: !flushes.isEmpty || stopping, nice: nice)
+                } catch {
+                    fail(error)
+                }
+            }
+            let failure = self.failure
+            for flush in flushes {
+                if failure != nil { flush.resume(throwing: LedgerError.writerFailed) } else { flush.resume() }
+            }
+            if stopping { break }
         }
+        stopped.signal()
+    }
+
+    /// Commits queued batches until the queue is empty, ``batchesPerRound`` to a write.
+    private func commitQueued(meteredNow: Bool, nice: Int32) throws {
+        // Only the first batch forces the metered instant: while calls tick it moves every millisecond.
+        var takeMetered = meteredNow
+        var batches = Self.batchesPerRound
+        while batches == Self.batchesPerRound {
+            batches = try pool.writeWithoutTransaction { db in
+                var batches = 0
+                while batches < Self.batchesPerRound,
+                      let batch = queue.drain(checkpointLimit: checkpointLimit, meteredNow: takeMetered)
+                {
+                    takeMetered = false
+                    try commit(batch, in: db, nice: nice)
+                    batches += 1
+                }
+                return batches
+            }
+        }
+    }
+
+    /// Commits one batch in one transaction, then wakes what waited for it.
+    private func commit(_ batch: JournalQueue.Batch, in db: Database, nice: Int32) throws {
+        let started = ContinuousClock.now
+        var calls = 0
+        try db.inTransaction {
+            calls = try BatchWriter.apply(batch, to: db)
+            return .commit
+        }
+        let micros = Self.micros(since: started)
+        state.withLock { state in
+            state.stats.batches += 1
+            state.stats.entries += Int64(batch.entries.count)
+            state.stats.checkpoints += Int64(batch.checkpoints.count)
+            state.stats.commitMicrosTotal += micros
+            state.stats.commitNice = nice
+        }
+        // Before the waiters wake, so that whoever was acknowledged finds the calls counted.
+        indexer.logged(calls)
+        queue.committed(through: batch.lastSequence)
+    }
+
+    /// A commit failed: nothing further is committed or acknowledged, and ``run()`` returns.
+    private func fail(_ error: any Error) {
+        logger.critical("ledger write failed; nothing further is acknowledged", metadata: .fields([
+            .error: "\(error)",
+        ]))
+        let running = state.withLock { state in
+            state.failure = .writeFailed("\(error)")
+            defer { state.running = [] }
+            return state.running
+        }
+        queue.fail(LedgerError.writerFailed)
+        for waiter in running { waiter.resume() }
     }
 
     private static func micros(since start: ContinuousClock.Instant) -> Int64 {

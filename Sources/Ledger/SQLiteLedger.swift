@@ -7,7 +7,7 @@ public import Journal
 public import Logging
 
 /// The SQLite ledger: one `DatabasePool` in WAL mode with foreign keys on and `synchronous=FULL` (batching
-/// makes FULL cost about what NORMAL does), written only by its persistence actor.
+/// makes FULL cost about what NORMAL does), whose journal is written only by its writer's thread (``LedgerWriter``).
 public final class SQLiteLedger: BillingJournal {
     public let pool: DatabasePool
     let queue = JournalQueue()
@@ -53,7 +53,10 @@ public final class SQLiteLedger: BillingJournal {
                               indexer: indexer, priority: priority, logger: logger)
     }
 
-    deinit { indexer.stop() }
+    deinit {
+        writer.stop()
+        indexer.stop()
+    }
 
     /// Calls waiting for the per-extension index before the writer extends it. Larger steps write each
     /// extension's index page for more calls at once; a search of one extension scans at most about this many
@@ -97,19 +100,24 @@ public final class SQLiteLedger: BillingJournal {
 
     // MARK: Lifecycle
 
+    /// Returns once the ledger is closed (``close()``) or a commit failed (``writeFailure``). The writer's thread
+    /// runs from the ledger's opening; this is its lifetime as a service.
     public func run() async { await writer.run() }
 
     /// Set once a commit failed (a full disk, an I/O error): ``run()`` then returned, and nothing is
     /// acknowledged any more. A server must stop with it, so that a supervisor restarts it on what was committed.
-    public var writeFailure: LedgerError? { get async { await writer.failure } }
+    public var writeFailure: LedgerError? { get async { writer.failure } }
 
+    /// Returns once everything queued before it is committed; throws once a commit failed.
     public func flush() async throws { try await writer.flush() }
 
-    /// Stops the writer after committing what is queued, and the call log's indexer.
+    /// Commits what is queued, ends ``run()`` and stops the call log's indexer.
     public func close() async throws {
+        defer {
+            writer.close()
+            indexer.stop()
+        }
         try await flush()
-        queue.finish()
-        indexer.stop()
     }
 
     /// Adds every call logged so far to the call log's per-extension index now (it otherwise waits for a

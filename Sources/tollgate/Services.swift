@@ -8,7 +8,7 @@ import NIOCore
 import PBXServer
 import ServiceLifecycle
 
-/// The ledger's persistence actor as a service: on shutdown it commits what is queued, then stops.
+/// The ledger's writer as a service: on shutdown it commits what is queued, then stops.
 ///
 /// A failed commit (a full disk, an I/O error) stops the writer; the service then throws, which stops the whole
 /// server with an error and a non-zero exit. Running on would authorize calls it can no longer bill, and an exit
