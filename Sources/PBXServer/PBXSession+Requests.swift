@@ -51,6 +51,9 @@ extension PBXSession {
             case .pushAcknowledged:
                 return nil
             }
+        } catch var error as TollgateError {
+            error.field = error.field.map(request.wireField)
+            return .reply(DeferredReply.errorReply(error, correlationID: correlationID, logger: logger))
         } catch {
             return .reply(DeferredReply.errorReply(error, correlationID: correlationID, logger: logger))
         }

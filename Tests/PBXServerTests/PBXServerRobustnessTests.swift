@@ -40,6 +40,24 @@ struct PBXServerRobustnessTests {
         }
     }
 
+    @Test("an extension's number is named as each message carries it: extensionNumber in an Authorize, number in a sync")
+    func extensionNumberField() async throws {
+        let h = try await H()
+        defer { h.task.cancel() }
+        try await PBXTestClient.connect(port: h.port) { (pbx: PBXTestClient) async throws in
+            _ = try await pbx.hello()
+            let authorize = try #require(try await pbx.call(PBXServerTests.authorize("c", "12ab")))
+            #expect(authorize.status.code == .invalidArgument && authorize.status.field == "extensionNumber")
+            var sync = Tollgate_Pbx_V1_ExtensionSyncRequest()
+            var bad = Tollgate_Pbx_V1_ExtensionInfo()
+            bad.number = "12ab"
+            sync.extensions = [bad]
+            let synced = try #require(try await pbx.call(.extensionSync(sync)))
+            #expect(synced.status.code == .invalidArgument && synced.status.field == "number")
+        }
+        #expect(await h.engine.extensionAccounts().isEmpty)
+    }
+
     @Test("absurd values and wrong messages get a status; the session stays usable")
     func absurdValues() async throws {
         let h = try await H()
