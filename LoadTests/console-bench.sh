@@ -10,7 +10,7 @@ root=$(cd "$here/.." && pwd)
 tollgate=""
 [ "${1:-}" = "--tollgate" ] && tollgate=$(realpath "$2")
 extensions=${BENCH_EXTENSIONS:-100000} calls=${BENCH_CALLS:-1000000} live=${BENCH_LIVE:-10000}
-make --quiet -C "$here/cclient" build/libtollgate_client.a
+make --quiet -C "$here/../clients/c" build/libtollgate-client.a
 make --quiet -C "$here/loadgen"
 loadgen="$here/loadgen/build/loadgen"
 if [ -z "$tollgate" ]; then

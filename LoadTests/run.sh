@@ -59,7 +59,7 @@ case "$scenario" in
     *) echo "unknown scenario: $scenario (smoke, throughput, authorize, latency, concurrency, cutoff-storm, recharge-race, crash-restart)"; exit 64 ;;
 esac
 
-make --quiet -C "$here/cclient" build/libtollgate_client.a
+make --quiet -C "$root/clients/c" build/libtollgate-client.a
 make --quiet -C "$here/loadgen"
 loadgen="$here/loadgen/build/loadgen"
 # A release build: its last line, or its last 30 lines when it fails.

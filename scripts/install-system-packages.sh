@@ -4,7 +4,7 @@ set -euo pipefail
 needed=()
 # With --tests, also what only the tests use: LibreOffice opens the XLSX exports, as billing managers do; Chromium
 # and its driver run the console's browser suite.
-packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc)
+packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc pkg-config)
 [ "${1:-}" = "--tests" ] && packages+=(libreoffice-calc-nogui chromium chromium-driver)
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")

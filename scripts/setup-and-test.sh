@@ -16,7 +16,7 @@ fi
 # The benchmarks and measurement tools must keep compiling against the engine (they are run by hand).
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
 # The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
-LoadTests/cclient/run-tests.sh .build/debug/tollgate
+clients/c/tests/run-tests.sh .build/debug/tollgate
 # The web console in headless Chromium against a real serve, a real SQLite file and a real PBX connection (tg_pbx,
 # on the C client): every page checked by axe-core and photographed at 1280x800 and 390x844 (the folder is printed).
 python3 -m pytest -q -p no:cacheprovider -s Tests/Browser
@@ -32,7 +32,7 @@ swift test --skip-build --parallel
 Fuzz/run.sh 60
 # The C client's decoding of server frames (what a PBX module does with the server's bytes) under libFuzzer and
 # AddressSanitizer for 30 s.
-make --quiet -C LoadTests/cclient fuzz-run FUZZ_SECONDS=30
+make --quiet -C clients/c fuzz-run FUZZ_SECONDS=30
 # The load generator: its own unit checks, then the smoke scenario against a real serve (loose sanity bounds, no
 # performance assertions): calls flow, some are cut and denied, no errors, no overspend, balances add up.
 make --quiet -C LoadTests/loadgen test

@@ -9,7 +9,7 @@ import Metering
 struct SeedCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "seed",
-        abstract: "Write a test fixture (extensions 8101/8102/8301/8401, rate 0… at 0.02 per second, 2-second grants) into a new ledger.")
+        abstract: "Write a test fixture (extensions 8101/8102/8103/8301/8401, rate 0… at 0.02 per second, 2-second grants) into a new ledger.")
 
     @Option(name: .customLong("data-dir"), help: "A data directory without a ledger yet.")
     var dataDirectory: String
@@ -31,6 +31,8 @@ struct SeedCommand: AsyncParsableCommand {
         let fixture: [(String, String, AccountChange, Int64)] = [
             ("8101", "Room 101", AccountChange(billingEnabled: true), 50_000),
             ("8102", "Room 102", AccountChange(billingEnabled: true), 100_000_000),
+            // A trunk with money for thousands of calls at once (the C client's grant table and shared mode).
+            ("8103", "Trunk", AccountChange(billingEnabled: true), 100_000_000_000),
             ("8301", "Lobby", AccountChange(status: .locked, billingEnabled: true), 1_000_000),
             ("8401", "Staff", AccountChange(billingEnabled: false), 0),
         ]
@@ -42,7 +44,7 @@ struct SeedCommand: AsyncParsableCommand {
             }
         }
         try await engine.saveRate(try Rate(id: 1, remarks: "seed", prefix: "0", tariff: Tariff(
-            rate: Money(micros: 20_000), unit: 1), extensions: ["8101", "8102", "8301"]))
+            rate: Money(micros: 20_000), unit: 1), extensions: ["8101", "8102", "8103", "8301"]))
         try await ledger.close()
         await writer.value
         print("seeded \(path)")

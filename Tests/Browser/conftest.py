@@ -25,7 +25,7 @@ class PBX:
 
     def __init__(self, port):
         self.process = subprocess.Popen(
-            [os.path.join(ROOT, "LoadTests/cclient/build/tg_pbx"), "127.0.0.1", str(port), "pbx-browser"],
+            [os.path.join(ROOT, "clients/c/build/tg_pbx"), "127.0.0.1", str(port), "pbx-browser"],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True, bufsize=1,
             env={**os.environ, "TOLLGATE_SECRET": SECRET})
         self.replies = queue.Queue()

@@ -20,16 +20,20 @@ struct SettingsCommand: AsyncParsableCommand {
         @Option(name: .customLong("free-numbers"), parsing: .upToNextOption) var freeNumbers: [String] = []
         @Option(name: .customLong("no-rate-policy"), help: "deny or allow-unbilled.") var noRatePolicy: String?
         @Option(name: .customLong("warning-lead"), help: "Seconds of warning before a cutoff.") var warningLead: Int64?
+        @Option(name: .customLong("grant-validity"),
+                help: "Seconds a PBX may run a call without hearing from the engine (its failsafe).")
+        var grantValidity: Int64?
         @Option(name: .customLong("max-recharge")) var maxRecharge: String?
         struct Body: Encodable {
             var currency: String?; var timeZone: String?; var freeNumbers: [String]?; var noRatePolicy: String?
-            var warningLeadSeconds: Int64?; var maxRecharge: String?
+            var warningLeadSeconds: Int64?; var grantValiditySeconds: Int64?; var maxRecharge: String?
         }
         func run() async throws {
             try await runAdmin {
                 _ = try await options.call("PUT", APIPath.make(["settings"]), body: Body(
                     currency: currency, timeZone: timeZone, freeNumbers: freeNumbers.isEmpty ? nil : freeNumbers,
-                    noRatePolicy: noRatePolicy, warningLeadSeconds: warningLead, maxRecharge: maxRecharge))
+                    noRatePolicy: noRatePolicy, warningLeadSeconds: warningLead, grantValiditySeconds: grantValidity,
+                    maxRecharge: maxRecharge))
             }
         }
     }

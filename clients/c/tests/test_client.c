@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "tollgate_client.h"
 
@@ -23,10 +24,17 @@ static int passed, failed;
     } while (0)
 
 struct seen {
-    int cutoffs, warnings, grants, hangups;
+    int cutoffs, warnings, grants, hangups, expired, expired_early;
     char last_cutoff[129], last_hangup_reason[64];
     int64_t last_boundary;
+    int64_t frozen_at; /* monotonic ms the engine was frozen at; 0 while it runs */
 };
+
+static int64_t mono_ms(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
 
 static void on_cutoff(void *user, const char *call_id, int64_t boundary_ms) {
     struct seen *s = user;
@@ -47,6 +55,88 @@ static void on_hangup(void *user, const char *call_id, const char *reason) {
     struct seen *s = user;
     s->hangups++;
     snprintf(s->last_hangup_reason, sizeof s->last_hangup_reason, "%s", reason);
+    if (strcmp(reason, "GRANT_EXPIRED") == 0) {
+        s->expired++;
+        if (s->frozen_at == 0) s->expired_early++;
+    }
+}
+
+enum { TRUNK_CALLS = 2000 };
+
+/* Thousands of live calls on one client: every one of them has its grant enforced when the engine freezes. */
+static void trunk(int port, const char *secret, const char *pid_text) {
+    struct seen seen = {0};
+    tg_callbacks callbacks = {NULL, NULL, NULL, on_hangup, &seen};
+    tg_status status;
+    tg_client *c = tg_connect("127.0.0.1", port, "c-trunk", secret, &callbacks, &status);
+    CHECK(c != NULL, "trunk handshake");
+    if (!c) return;
+    char id[32];
+    int allowed = 0;
+    int64_t grant_ms = 0, started = mono_ms();
+    for (int i = 0; i < TRUNK_CALLS; i++) {
+        snprintf(id, sizeof id, "trunk-%d", i);
+        tg_authorization a;
+        if (tg_authorize(c, id, "8103", "0123", &a, &status) == TG_OK && a.allowed && a.grant_ms > 0 &&
+            tg_answered(c, id, &status) == TG_OK) {
+            allowed++;
+            grant_ms = a.grant_ms;
+        }
+    }
+    CHECK(allowed == TRUNK_CALLS, "thousands of billed calls live on one client");
+    printf("trunk: %d calls authorized and answered in %lld ms\n", allowed, (long long)(mono_ms() - started));
+    CHECK(tg_grant_count(c) == TRUNK_CALLS, "each holds a grant in the client (the table grows)");
+    if (pid_text) {
+        pid_t pid = (pid_t)atoi(pid_text);
+        kill(pid, SIGSTOP);
+        seen.frozen_at = mono_ms();
+        while (seen.expired < TRUNK_CALLS && mono_ms() - seen.frozen_at < grant_ms + 2000) tg_poll(c, 100);
+        int64_t took = mono_ms() - seen.frozen_at;
+        kill(pid, SIGCONT);
+        CHECK(seen.expired == TRUNK_CALLS && seen.expired_early == 0,
+              "with the engine frozen, every call's grant runs out and each is hung up, none before");
+        CHECK(took <= grant_ms + 100, "all within one grant of the freeze");
+        printf("trunk: %d calls hung up by the client within %lld ms of the freeze (grant %lld ms)\n", seen.expired,
+               (long long)took, (long long)grant_ms);
+    }
+    int settled = 0;
+    started = mono_ms();
+    for (int i = 0; i < TRUNK_CALLS; i++) {
+        snprintf(id, sizeof id, "trunk-%d", i);
+        tg_settlement s;
+        if (tg_ended(c, id, 1000, "GRANT_EXPIRED", &s, &status) == TG_OK && s.settled_now) settled++;
+    }
+    CHECK(settled == TRUNK_CALLS, "each settles once after the thaw");
+    printf("trunk: settled in %lld ms\n", (long long)(mono_ms() - started));
+    tg_close(c);
+}
+
+/* With a limit on the grants it holds, the client refuses a call beyond it rather than let it run unbounded. */
+static void fail_closed(int port, const char *secret) {
+    tg_options options = {.max_grants = 5};
+    tg_status status;
+    tg_client *c = tg_connect_with("127.0.0.1", port, "c-limit", secret, NULL, &options, &status);
+    CHECK(c != NULL, "limited handshake");
+    if (!c) return;
+    char id[32];
+    tg_authorization a;
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "limit-%d", i);
+        CHECK(tg_authorize(c, id, "8103", "0123", &a, &status) == TG_OK && a.allowed, "within the limit");
+    }
+    CHECK(tg_authorize(c, "limit-5", "8103", "0123", &a, &status) == TG_RESOURCE_EXHAUSTED && !a.allowed &&
+              status.code == TG_RESOURCE_EXHAUSTED, "beyond it the call is refused (fail closed)");
+    tg_settlement s = {0};
+    CHECK(tg_ended(c, "limit-5", 0, "NO_ANSWER", &s, &status) == TG_OK && !s.settled_now,
+          "and was released at the server already");
+    for (int i = 0; i < 5; i++) {
+        snprintf(id, sizeof id, "limit-%d", i);
+        tg_ended(c, id, 0, "NO_ANSWER", &s, &status);
+    }
+    CHECK(tg_grant_count(c) == 0, "ended calls free their grants");
+    CHECK(tg_authorize(c, "limit-6", "8103", "0123", &a, &status) == TG_OK && a.allowed, "room again");
+    tg_ended(c, "limit-6", 0, "NO_ANSWER", &s, &status);
+    tg_close(c);
 }
 
 int main(void) {
@@ -143,6 +233,9 @@ int main(void) {
               s.result == 1 && s.billed_ms == 2000 && s.cost_micros == 40000,
           "an End naming a call the restart lost whole is settled from it");
     tg_close(c);
+
+    trunk(port, secret, pid_text);
+    fail_closed(port, secret);
 
 done:
     printf("%d passed, %d failed\n", passed, failed);

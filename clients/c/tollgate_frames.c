@@ -26,7 +26,7 @@ size_t tg_frame_hello(uint8_t *out, size_t capacity, uint64_t correlation_id, co
     body.protocol_major = 1;
     body.node_id = (char *)node_id;
     body.secret = (char *)secret;
-    body.software = "tollgate-c-client/0.1";
+    body.software = "tollgate-c-client/1.0";
     e.correlation_id = correlation_id;
     e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_HELLO;
     e.hello = &body;
@@ -85,10 +85,25 @@ size_t tg_frame_ack(uint8_t *out, size_t capacity, uint64_t correlation_id) {
     return frame(out, capacity, &e);
 }
 
+size_t tg_frame_heartbeat(uint8_t *out, size_t capacity, uint64_t correlation_id) {
+    Envelope e = TOLLGATE__PBX__V1__ENVELOPE__INIT;
+    Tollgate__Pbx__V1__HeartbeatRequest body = TOLLGATE__PBX__V1__HEARTBEAT_REQUEST__INIT;
+    e.correlation_id = correlation_id;
+    e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_HEARTBEAT;
+    e.heartbeat = &body;
+    return frame(out, capacity, &e);
+}
+
 size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlation_id, const char *const *numbers,
                                size_t count) {
-    Tollgate__Pbx__V1__ExtensionInfo infos[count ? count : 1];
-    Tollgate__Pbx__V1__ExtensionInfo *pointers[count ? count : 1];
+    /* On the heap: a sync of thousands of extensions would not fit on a PBX thread's stack. */
+    Tollgate__Pbx__V1__ExtensionInfo *infos = calloc(count ? count : 1, sizeof *infos);
+    Tollgate__Pbx__V1__ExtensionInfo **pointers = calloc(count ? count : 1, sizeof *pointers);
+    if (!infos || !pointers) {
+        free(infos);
+        free(pointers);
+        return 0;
+    }
     for (size_t i = 0; i < count; i++) {
         tollgate__pbx__v1__extension_info__init(&infos[i]);
         infos[i].number = (char *)numbers[i];
@@ -102,7 +117,10 @@ size_t tg_frame_extension_sync(uint8_t *out, size_t capacity, uint64_t correlati
     e.correlation_id = correlation_id;
     e.body_case = TOLLGATE__PBX__V1__ENVELOPE__BODY_EXTENSION_SYNC;
     e.extension_sync = &body;
-    return frame(out, capacity, &e);
+    size_t n = frame(out, capacity, &e);
+    free(pointers);
+    free(infos);
+    return n;
 }
 
 size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlation_id, const tg_live_call *calls,
@@ -161,6 +179,10 @@ int tg_decode(const uint8_t *payload, size_t length, tg_message *out) {
     out->correlation_id = e->correlation_id;
     out->is_reply = e->status != NULL;
     out->status_code = e->status ? (int)e->status->code : 0;
+    if (e->status) {
+        snprintf(out->status_message, sizeof out->status_message, "%s", e->status->message ? e->status->message : "");
+        snprintf(out->status_field, sizeof out->status_field, "%s", e->status->field ? e->status->field : "");
+    }
     switch (e->body_case) {
     case TOLLGATE__PBX__V1__ENVELOPE__BODY_HELLO_REPLY:
         out->kind = TG_MSG_HELLO_REPLY;
@@ -195,6 +217,8 @@ int tg_decode(const uint8_t *payload, size_t length, tg_message *out) {
     case TOLLGATE__PBX__V1__ENVELOPE__BODY_WARNING:
         out->kind = TG_MSG_WARNING;
         copy_id(out, e->warning->call_id);
+        out->seconds_left = e->warning->seconds_left;
+        out->cutoff_at_ms = e->warning->cutoff_at_ms;
         break;
     case TOLLGATE__PBX__V1__ENVELOPE__BODY_GRANT_RENEWAL:
         out->kind = TG_MSG_GRANT_RENEWAL;
@@ -209,6 +233,11 @@ int tg_decode(const uint8_t *payload, size_t length, tg_message *out) {
     case TOLLGATE__PBX__V1__ENVELOPE__BODY_HANGUP:
         out->kind = TG_MSG_HANGUP;
         copy_id(out, e->hangup->call_id);
+        snprintf(out->reason, sizeof out->reason, "%s", e->hangup->reason ? e->hangup->reason : "");
+        break;
+    case TOLLGATE__PBX__V1__ENVELOPE__BODY_HEARTBEAT_REPLY:
+        out->kind = TG_MSG_HEARTBEAT_REPLY;
+        out->server_time_ms = e->heartbeat_reply->server_time_ms;
         break;
     default:
         out->kind = TG_MSG_OTHER;
