@@ -17,6 +17,11 @@ fi
 (cd LoadTests && swift build -c release 2>&1 | tail -3)
 # The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
 clients/c/tests/run-tests.sh .build/debug/tollgate
+# The Kamailio agent: its unit checks, then real SIP calls (sipp -> Kamailio with the shipped configuration ->
+# sipp) billed by a real serve through the agent: refusals, cutoffs at the boundary on both legs, concurrent calls on
+# one balance, CDRs, serve killed and the agent restarted mid-call, Tollgate unreachable.
+make --quiet -C clients/kamailio all test
+python3 -m pytest -q -p no:cacheprovider -s clients/kamailio/tests
 # The web console in headless Chromium against a real serve, a real SQLite file and a real PBX connection (tg_pbx,
 # on the C client): every page checked by axe-core and photographed at 1280x800 and 390x844 (the folder is printed).
 python3 -m pytest -q -p no:cacheprovider -s Tests/Browser
