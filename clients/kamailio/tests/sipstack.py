@@ -110,10 +110,22 @@ class Serve:
 
 
 class Kamailio:
-    def __init__(self, work, uas_port):
+    """Kamailio on loopback ports with a configuration (the shipped one by default); `substitutions` replace text
+    in a copy of it (the comparison's balances)."""
+
+    def __init__(self, work, uas_port, config=CONFIG, substitutions=None):
         self.work = work
         self.run_dir = os.path.join(work, "kamailio")
         os.makedirs(self.run_dir, exist_ok=True)
+        self.config = config
+        if substitutions:
+            with open(config) as f:
+                text = f.read()
+            for old, new in substitutions.items():
+                text = text.replace(old, new)
+            self.config = os.path.join(self.run_dir, os.path.basename(config))
+            with open(self.config, "w") as f:
+                f.write(text)
         self.sip_port = free_port(socket.SOCK_DGRAM)
         self.evapi_port = free_port()
         self.uas_port = uas_port
@@ -128,11 +140,20 @@ class Kamailio:
             "CTL_SOCKET": f'"unix:{self.run_dir}/ctl"',
             "RPC_FIFO": f'"{self.run_dir}/rpc.fifo"',
         }
-        arguments = ["kamailio", "-f", CONFIG, "-DD", "-E", "-m", "256", "-M", "16", "-Y", self.run_dir]
+        arguments = ["kamailio", "-f", self.config, "-DD", "-E", "-m", "256", "-M", "16", "-Y", self.run_dir]
         for name, value in defines.items():
             arguments += ["-A", f"{name}={value}"]
         self.process = subprocess.Popen(arguments, stdout=self.log, stderr=self.log)
-        wait_for(lambda: port_open(self.evapi_port), 30, "Kamailio's evapi")
+        if "evapi" in open(self.config).read():
+            wait_for(lambda: port_open(self.evapi_port), 30, "Kamailio's evapi")
+        else:
+            time.sleep(1.5)
+
+    def rpc(self, *command):
+        """A command through Kamailio's control socket (kamcmd)."""
+        result = subprocess.run(["kamcmd", "-s", f"unix:{self.run_dir}/ctl", *command], capture_output=True,
+                                text=True, timeout=10)
+        return result.stdout
 
     def stop(self):
         if self.process and self.process.poll() is None:
@@ -362,6 +383,7 @@ def parse_trace(path):
 @dataclass
 class CallTrace:
     call_id: str
+    invite_at: float = 0.0       # the INVITE sent (UAC) or received (UAS)
     final_code: int = 0
     answered_at: float = 0.0     # 200 OK to the INVITE
     bye_at: float = 0.0          # the BYE (received, or sent when the caller hung up)
@@ -373,7 +395,9 @@ def calls_in(messages, side):
     calls = {}
     for m in messages:
         call = calls.setdefault(m.call_id, CallTrace(m.call_id))
-        if m.first_line.startswith("SIP/2.0") and "INVITE" in m.cseq:
+        if m.first_line.startswith("INVITE") and not call.invite_at:
+            call.invite_at = m.at
+        elif m.first_line.startswith("SIP/2.0") and "INVITE" in m.cseq:
             code = int(m.first_line.split()[1])
             if code >= 200 and not call.final_code:
                 call.final_code = code
@@ -399,7 +423,7 @@ class SippUAS:
     def start(self):
         self.process = subprocess.Popen(
             ["sipp", "-sf", self.scenario, "-i", "127.0.0.1", "-p", str(self.port), "-trace_msg", "-message_file",
-             self.trace, "-bg" if False else "-nostdin", "-default_behaviors", "all,-abortunexp", "-max_socket",
+             self.trace, "-nostdin", "-default_behaviors", "all,-abortunexp", "-max_socket",
              "4096"], cwd=self.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
