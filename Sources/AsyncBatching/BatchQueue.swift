@@ -23,6 +23,16 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         @usableFromInline var finished = false
 
         @inlinable init() {}
+
+        /// Hands the queued elements over whole. The queue starts a new array rather than keeping the capacity: the
+        /// batch still holds the old buffer, so keeping its capacity would copy it into one as large, however few
+        /// elements come next.
+        @inlinable
+        mutating func takeAll() -> [Element] {
+            let batch = items
+            items = []
+            return batch
+        }
     }
 
     @usableFromInline let state = Mutex(State())
@@ -61,8 +71,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
             state.items.append(contentsOf: elements)
             guard let consumer = state.consumer else { return (nil, [], true) }
             state.consumer = nil
-            defer { state.items.removeAll(keepingCapacity: true) }
-            return (consumer, state.items, true)
+            return (consumer, state.takeAll(), true)
         }
         consumer?.resume(returning: batch)
         return accepted
@@ -94,10 +103,7 @@ public final class BatchQueue<Element: Sendable>: Sendable {
         let batch = await withTaskCancellationHandler {
             await withCheckedContinuation { (consumer: CheckedContinuation<[Element], Never>) in
                 let ready = state.withLock { state -> [Element]? in
-                    if !state.items.isEmpty {
-                        defer { state.items.removeAll(keepingCapacity: true) }
-                        return state.items
-                    }
+                    if !state.items.isEmpty { return state.takeAll() }
                     if state.finished { return [] }
                     state.consumer = consumer
                     return nil
