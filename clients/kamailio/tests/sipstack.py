@@ -113,8 +113,9 @@ class Kamailio:
     """Kamailio on loopback ports with a configuration (the shipped one by default); `substitutions` replace text
     in a copy of it (the comparison's balances)."""
 
-    def __init__(self, work, uas_port, config=CONFIG, substitutions=None):
+    def __init__(self, work, uas_port, config=CONFIG, substitutions=None, timing=False):
         self.work = work
+        self.timing = timing
         self.run_dir = os.path.join(work, "kamailio")
         os.makedirs(self.run_dir, exist_ok=True)
         self.config = config
@@ -129,7 +130,8 @@ class Kamailio:
         self.sip_port = free_port(socket.SOCK_DGRAM)
         self.evapi_port = free_port()
         self.uas_port = uas_port
-        self.log = open(os.path.join(work, "kamailio.log"), "ab")
+        self.log_path = os.path.join(work, "kamailio.log")
+        self.log = open(self.log_path, "ab")
         self.process = None
 
     def start(self):
@@ -143,11 +145,18 @@ class Kamailio:
         arguments = ["kamailio", "-f", self.config, "-DD", "-E", "-m", "256", "-M", "16", "-Y", self.run_dir]
         for name, value in defines.items():
             arguments += ["-A", f"{name}={value}"]
+        if self.timing:
+            arguments += ["-A", "TOLLGATE_TIMING"]
         self.process = subprocess.Popen(arguments, stdout=self.log, stderr=self.log)
         if "evapi" in open(self.config).read():
             wait_for(lambda: port_open(self.evapi_port), 30, "Kamailio's evapi")
         else:
             time.sleep(1.5)
+
+    def auth_round_trips(self):
+        """The authorization round trips (µs) Kamailio logged with timing on, in order."""
+        with open(self.log_path, errors="replace") as f:
+            return [int(line.rsplit("auth_rtt_us=", 1)[1].split()[0]) for line in f if "auth_rtt_us=" in line]
 
     def rpc(self, *command):
         """A command through Kamailio's control socket (kamcmd)."""
@@ -260,7 +269,7 @@ UAS_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 
 UAC_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
 <scenario name="tollgate e2e uac">
-  <send retrans="500">
+  <send retrans="500" start_rtd="1">
     <![CDATA[
       INVITE sip:[field1]@[remote_ip]:[remote_port] SIP/2.0
       Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
@@ -283,7 +292,7 @@ UAC_SCENARIO = """<?xml version="1.0" encoding="ISO-8859-1" ?>
     ]]>
   </send>
   <recv response="100" optional="true"/>
-  <recv response="180" optional="true"/>
+  <recv response="180" optional="true" rtd="1"/>
   <recv response="183" optional="true"/>
   <recv response="402" optional="true" next="refused"/>
   <recv response="403" optional="true" next="refused"/>
@@ -410,10 +419,14 @@ def calls_in(messages, side):
 
 
 class SippUAS:
-    def __init__(self, work):
+    """The callee: answers every INVITE at once (180, then 200). With trace=False it writes no message trace (for
+    loads where writing every message would cost more than the proxy)."""
+
+    def __init__(self, work, port=None, trace=True):
         self.work = os.path.join(work, "uas")
         os.makedirs(self.work, exist_ok=True)
-        self.port = free_port(socket.SOCK_DGRAM)
+        self.port = port or free_port(socket.SOCK_DGRAM)
+        self.tracing = trace
         self.scenario = os.path.join(self.work, "uas.xml")
         with open(self.scenario, "w") as f:
             f.write(UAS_SCENARIO)
@@ -421,10 +434,11 @@ class SippUAS:
         self.process = None
 
     def start(self):
+        tracing = ["-trace_msg", "-message_file", self.trace] if self.tracing else []
         self.process = subprocess.Popen(
-            ["sipp", "-sf", self.scenario, "-i", "127.0.0.1", "-p", str(self.port), "-trace_msg", "-message_file",
-             self.trace, "-nostdin", "-default_behaviors", "all,-abortunexp", "-max_socket",
-             "4096"], cwd=self.work, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            ["sipp", "-sf", self.scenario, "-i", "127.0.0.1", "-p", str(self.port), *tracing, "-nostdin",
+             "-default_behaviors", "all,-abortunexp", "-max_socket", "4096"], cwd=self.work,
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         time.sleep(0.3)
 
     def calls(self):
@@ -442,9 +456,10 @@ class SippUAS:
 _uac_runs = [0]
 
 
-def run_uac(work, kamailio, calls, hold_ms, rate=10, concurrency=None, timeout=None, background=False):
+def run_uac(work, kamailio, calls, hold_ms, rate=10, concurrency=None, timeout=None, background=False, trace=True):
     """Places calls [(caller, callee)] through Kamailio with sipp; each caller hangs up after hold_ms unless the
-    proxy sends BYE first. Returns the Popen (background) or {call_id: CallTrace} from the UAC's trace."""
+    proxy sends BYE first. Returns the Popen (background) or {call_id: CallTrace} from the UAC's trace; with
+    trace=False (a load too heavy to write every message), the list of INVITE-to-180 times in ms instead."""
     _uac_runs[0] += 1
     run = os.path.join(work, f"uac-{_uac_runs[0]}")
     os.makedirs(run, exist_ok=True)
@@ -454,18 +469,36 @@ def run_uac(work, kamailio, calls, hold_ms, rate=10, concurrency=None, timeout=N
     fields = os.path.join(run, "calls.csv")
     with open(fields, "w") as f:
         f.write("SEQUENTIAL\n" + "".join(f"{caller};{callee};\n" for caller, callee in calls))
-    trace = os.path.join(run, "uac_messages.log")
+    trace_path = os.path.join(run, "uac_messages.log")
     arguments = ["sipp", f"127.0.0.1:{kamailio.sip_port}", "-sf", scenario, "-inf", fields, "-i", "127.0.0.1",
                  "-p", str(free_port(socket.SOCK_DGRAM)), "-m", str(len(calls)), "-r", str(rate),
-                 "-l", str(concurrency or len(calls)), "-trace_msg", "-message_file", trace, "-nostdin",
-                 "-default_behaviors", "all,-abortunexp", "-timeout", str(int((timeout or (hold_ms / 1000 + 30)))),
-                 "-timeout_error"]
-    process = subprocess.Popen(arguments, cwd=run, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                 "-l", str(concurrency or len(calls)), "-nostdin", "-default_behaviors", "all,-abortunexp",
+                 "-timeout", str(int((timeout or (hold_ms / 1000 + 30)))), "-timeout_error"]
+    arguments += ["-trace_msg", "-message_file", trace_path] if trace else ["-trace_rtt", "-rtt_freq", "1"]
+    output = open(os.path.join(run, "sipp.out"), "wb")
+    process = subprocess.Popen(arguments, cwd=run, stdout=output, stderr=output)
     if background:
-        process.trace = trace
+        process.trace = trace_path
         return process
     process.wait()
-    return calls_in(parse_trace(trace), "uac")
+    if not trace:
+        return response_times(run)
+    return calls_in(parse_trace(trace_path), "uac")
+
+
+def response_times(run):
+    """The INVITE-to-180 times (ms) sipp recorded with -trace_rtt."""
+    times = []
+    for name in os.listdir(run):
+        if name.endswith("_rtt.csv"):
+            with open(os.path.join(run, name)) as f:
+                for line in f:
+                    fields = line.strip().split(";")
+                    try:
+                        times.append(float(fields[1]))
+                    except (IndexError, ValueError):
+                        pass
+    return times
 
 
 def uac_result(process):

@@ -7,6 +7,7 @@ all on loopback), run by the README's test command:
 - every answered call has exactly one CDR whose cost is cost(billable) for the duration sipp saw;
 - kill -9 of serve mid-call: the agent reconnects and resyncs, the call goes on and is billed;
 - a restart of the agent mid-call: it rebuilds the call from Kamailio's dialogs, which is then billed;
+- an operator's hang-up (`tollgate live hangup`) ends the call with BYE on both legs;
 - Tollgate unreachable (frozen): a new call is refused with 503 and a live one ends at its grant's end through the
   dialog timeout, billed once Tollgate is back;
 - `tollgate verify` is clean at the end.
@@ -37,12 +38,23 @@ EXTENSIONS = {
     "1006": ("100", False),    # plenty: the agent restarted mid-call
     "1007": ("100", False),    # plenty: calls hung up by the caller
     "1008": ("100", False),    # plenty: Tollgate unreachable mid-call
+    "1009": ("100", False),    # plenty: hung up by an operator
 }
 GRANT_SECONDS = 4
 
 
 def cost(billable_ms):
     return RATE * math.ceil(billable_ms / 1000)
+
+
+def callee_legs(stack, call_ids, seconds=3):
+    """The callee's view of these calls once each has its BYE in the UAS's trace (sipp writes it a moment after
+    the caller's side has finished)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        legs = stack.uas.calls()
+        if all(legs.get(i) and legs[i].bye_at for i in call_ids) or time.monotonic() > deadline:
+            return legs
 
 
 @pytest.fixture(scope="module")
@@ -84,8 +96,8 @@ def test_a_small_balance_is_cut_at_its_boundary_on_both_legs(stack):
     calls = run_uac(stack.work, stack.kamailio, [("1003", "0200")], hold_ms=10000)
     (call,) = calls.values()
     assert call.final_code == 200 and call.bye_from_proxy, "the caller got BYE from the proxy"
-    uas = stack.uas.calls()[call.call_id]
-    assert uas.bye_from_proxy, "the callee got BYE too"
+    uas = callee_legs(stack, [call.call_id])[call.call_id]
+    assert uas.bye_from_proxy and uas.bye_at, "the callee got BYE too"
     # 0.05 at 0.02 a second: units paid at 0 s and 1 s, cut at 2 s after the answer.
     lateness_uas = (uas.bye_at - uas.answered_at) * 1000 - 2000
     lateness_uac = (call.bye_at - call.answered_at) * 1000 - 2000
@@ -96,7 +108,7 @@ def test_a_small_balance_is_cut_at_its_boundary_on_both_legs(stack):
 
 def test_three_calls_on_one_balance_each_cut_at_its_own_boundary(stack):
     calls = run_uac(stack.work, stack.kamailio, [("1004", "0300")] * 3, hold_ms=20000, rate=20)
-    uas = stack.uas.calls()
+    uas = callee_legs(stack, list(calls))
     latenesses = []
     for call in calls.values():
         assert call.final_code == 200 and call.bye_from_proxy
@@ -112,7 +124,7 @@ def test_calls_hung_up_by_the_caller_have_one_cdr_each_at_their_price(stack):
     calls = run_uac(stack.work, stack.kamailio, [("1007", "0400")] * 5, hold_ms=1500, rate=10)
     assert all(c.final_code == 200 and not c.bye_from_proxy for c in calls.values())
     time.sleep(0.5)
-    check_cdrs(stack, "1007", calls, stack.uas.calls())
+    check_cdrs(stack, "1007", calls, callee_legs(stack, list(calls)))
 
 
 def check_cdrs(stack, extension, calls, uas):
@@ -163,7 +175,7 @@ def test_serve_killed_mid_call_the_call_goes_on_and_is_billed(stack):
     (call,) = calls.values()
     assert call.final_code == 200 and not call.bye_from_proxy, "the call went on until the caller hung up"
     time.sleep(1.0)
-    check_cdrs(stack, "1005", calls, stack.uas.calls())
+    check_cdrs(stack, "1005", calls, callee_legs(stack, list(calls)))
 
 
 def test_agent_restarted_mid_call_rebuilds_it_from_kamailio(stack):
@@ -181,7 +193,7 @@ def test_agent_restarted_mid_call_rebuilds_it_from_kamailio(stack):
     (call,) = calls.values()
     assert call.final_code == 200 and not call.bye_from_proxy
     time.sleep(1.0)
-    check_cdrs(stack, "1006", calls, stack.uas.calls())
+    check_cdrs(stack, "1006", calls, callee_legs(stack, list(calls)))
 
 
 def test_tollgate_unreachable_new_calls_refused_live_calls_end_within_their_grant(stack):
@@ -209,3 +221,21 @@ def test_tollgate_unreachable_new_calls_refused_live_calls_end_within_their_gran
     seen = (call.bye_at - call.answered_at) * 1000
     assert abs(row["billableMillis"] - seen) < 100 and Decimal(row["cost"]) == cost(row["billableMillis"]), \
         "billed for the time it lasted, once Tollgate came back"
+
+
+def test_an_operators_hangup_ends_the_call_on_both_legs(stack):
+    uac = run_uac(stack.work, stack.kamailio, [("1009", "0900")], hold_ms=15000, background=True)
+    deadline = time.monotonic() + 10
+    live = []
+    while time.monotonic() < deadline and not live:
+        live = [c for c in stack.serve.cli_json("live", "list")
+                if c["extensionNumber"] == "1009" and c["phase"] == "answered"]
+        time.sleep(0.2)
+    assert live, "the call is live in Tollgate"
+    stack.serve.cli("live", "hangup", live[0]["callId"], "--reason", "operator test")
+    (call,) = uac_result(uac).values()
+    legs = callee_legs(stack, [call.call_id])
+    assert call.bye_from_proxy and legs[call.call_id].bye_at, "BYE to the caller and to the callee"
+    assert (call.bye_at - call.answered_at) < 10, "well before the caller would have hung up"
+    time.sleep(0.5)
+    check_cdrs(stack, "1009", {call.call_id: call}, legs)
