@@ -87,8 +87,9 @@ void evapi_readable(struct agent *agent);
 void evapi_disconnected(struct agent *agent, const char *why);
 /* Sends one JSON object to Kamailio (consumed); 0, or -1 when evapi is down. */
 int evapi_send(struct agent *agent, json_t *message);
-void evapi_auth_reply(struct agent *agent, long long tr_index, long long tr_label, int allow, int code,
-                      const char *reason, long long max_duration);
+/* 0, or -1 when it could not be sent (evapi down): Kamailio's transaction then times out with 503. */
+int evapi_auth_reply(struct agent *agent, long long tr_index, long long tr_label, int allow, int code,
+                     const char *reason, long long max_duration);
 void evapi_terminate(struct agent *agent, struct call *call, const char *why);
 void evapi_set_timeout(struct agent *agent, struct call *call, long long seconds);
 

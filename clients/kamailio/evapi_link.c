@@ -55,9 +55,9 @@ int evapi_send(struct agent *a, json_t *message) {
     return rc;
 }
 
-void evapi_auth_reply(struct agent *a, long long tr_index, long long tr_label, int allow, int code,
-                      const char *reason, long long max_duration) {
-    evapi_send(a, json_pack("{s:s, s:I, s:I, s:i, s:i, s:s, s:I}", "event", "AUTH_REPLY", "tr_index",
+int evapi_auth_reply(struct agent *a, long long tr_index, long long tr_label, int allow, int code,
+                     const char *reason, long long max_duration) {
+    return evapi_send(a, json_pack("{s:s, s:I, s:I, s:i, s:i, s:s, s:I}", "event", "AUTH_REPLY", "tr_index",
                             (json_int_t)tr_index, "tr_label", (json_int_t)tr_label, "allow", allow, "code", code,
                             "reason", reason, "max_duration", (json_int_t)max_duration));
 }

@@ -269,13 +269,21 @@ static void on_reply(struct agent *a, const tg_message *m) {
     }
     case PENDING_AUTHORIZE:
         if (m->status_code == TG_OK && m->authorization.allowed) {
-            if (!call || call->state != CALL_AUTHORIZING) break;
-            call->state = CALL_ALLOWED;
+            /* Kamailio's transaction is answered whatever became of the call meanwhile. */
+            if (call && call->state == CALL_AUTHORIZING) call->state = CALL_ALLOWED;
             a->authorized++;
             /* The dialog's timeout is the failsafe: it ends the call at its grant's end unless a renewal from
              * Tollgate moves it first. */
             long long seconds = m->authorization.grant_unlimited ? 0 : dialog_seconds(m->authorization.grant_ms);
-            evapi_auth_reply(a, p->tr_index, p->tr_label, 1, 200, "OK", seconds);
+            if (evapi_auth_reply(a, p->tr_index, p->tr_label, 1, 200, "OK", seconds) < 0 && call &&
+                call->state == CALL_ALLOWED) {
+                /* Kamailio cannot be told: its transaction ends with 503 by its own timer. The call Tollgate
+                 * allowed will never start; it is released there now rather than left ringing. */
+                call->state = CALL_ENDED;
+                call->billable_ms = 0;
+                snprintf(call->cause, sizeof call->cause, "PROXY_UNREACHABLE");
+                send_ended(a, call);
+            }
         } else {
             deny(a, p, m);
         }
