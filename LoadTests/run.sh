@@ -139,8 +139,8 @@ if [ "$crash_after" -gt 0 ]; then
     python3 "$here/loadgen/login.py" --http "$http_port" --login "$work/login" --token-out "$work/token"
     wait "$load_pid"
     # The server's side of the resyncs: calls claimed, adopted, authorized again (lost by the crash), unknown.
-    grep "resynced calls" "$work/serve.log" | grep -o '[a-zA-Z]*=[0-9]*' |
-        awk -F= '{sum[$1] += $2} END {printf "== %s: server resynced %d calls: %d adopted (%d authorized again), %d unknown\n", "'"$scenario"'", sum["claimed"], sum["adopted"], sum["authorizedAgain"], sum["unknown"]}'
+    grep "resynced calls" "$work/serve.log" | grep -o '[a-z_]*=[0-9]*' |
+        awk -F= '{sum[$1] += $2} END {printf "== %s: server resynced %d calls: %d adopted (%d authorized again), %d unknown\n", "'"$scenario"'", sum["claimed"], sum["adopted"], sum["authorized_again"], sum["unknown"]}'
     echo "== $scenario: server settled $(grep -c "settled a call the restart lost" "$work/serve.log" || true) re-sent Ends of calls the crash lost whole, from the calls they named"
     # Until the grace has settled the unclaimed calls: the balances then add up against the call log.
     for _ in $(seq 1 100); do

@@ -26,9 +26,10 @@ struct ServeCommand: AsyncParsableCommand {
     var eventLoops: Int?
     @Flag(name: .customLong("insecure-dev"), help: "Start without a PBX secret (development only).")
     var insecureDev = false
+    @OptionGroup var log: LogOptions
 
     func run() async throws {
-        LoggingSystem.bootstrap { StreamLogHandler.standardError(label: $0) }
+        try log.bootstrap()
         let environment = ProcessInfo.processInfo.environment
         var file: ServeSettings.File?
         if let path = config ?? environment["TOLLGATE_CONFIG"] {
