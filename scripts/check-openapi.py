@@ -128,7 +128,7 @@ def main(binary):
 
 
 def play(api):
-    api.call("GET", "/healthz"); api.call("GET", "/metrics")
+    api.call("GET", "/healthz"); api.call("GET", "/readyz"); api.call("GET", "/metrics")
     api.call("POST", "/api/v1/auth/login", {"user": "admin", "password": "wrong-password"})
     _, login = api.call("POST", "/api/v1/auth/login", {"user": "admin", "password": "admin-password-1"})
     api.token = login["token"]

@@ -25,7 +25,7 @@ public struct AdminConsole: AdminSurface {
     }
 
     public func register(on router: Router<AdminRequestContext>) {
-        router.add(middleware: ConsoleErrorMiddleware(renderer: renderer, skippedPrefixes: ["/api/", "/healthz", "/metrics"]))
+        router.add(middleware: ConsoleErrorMiddleware(renderer: renderer, skippedPrefixes: ["/api/", "/healthz", "/readyz", "/metrics"]))
         addAssetRoutes(router)
         addSignInRoutes(router)
         let account = router.group("/account").add(middleware: session(role: nil))

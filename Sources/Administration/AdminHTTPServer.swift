@@ -7,17 +7,38 @@ public protocol AdminSurface: Sendable {
     func register(on router: Router<AdminRequestContext>)
 }
 
-/// The administration HTTP listener: `/healthz`, `/metrics` and the surfaces' routes on one router.
+/// What `/readyz` reports: whether `serve` can do its work now, and each check by name.
+public struct ReadinessReport: Sendable, Encodable {
+    public var ready: Bool
+    public var checks: [String: String]
+
+    public init(ready: Bool, checks: [String: String]) {
+        self.ready = ready
+        self.checks = checks
+    }
+}
+
+/// The administration HTTP listener: `/healthz`, `/readyz`, `/metrics` and the surfaces' routes on one router.
 public enum AdminHTTPServer {
-    /// The application serving `surfaces`; run it as a service (it binds when run).
+    /// The application serving `surfaces`; run it as a service (it binds when run). `readiness` answers `/readyz`
+    /// (nil: ready whenever the listener answers).
     public static func application(
         operations: AdminOperations, surfaces: [any AdminSurface], host: String, port: Int,
-        onBound: @escaping @Sendable (Int) -> Void = { _ in }, logger: Logger
+        onBound: @escaping @Sendable (Int) -> Void = { _ in },
+        readiness: (@Sendable () async -> ReadinessReport)? = nil, logger: Logger
     ) -> Application<RouterResponder<AdminRequestContext>> {
         let router = Router(context: AdminRequestContext.self)
         for surface in surfaces { surface.register(on: router) }
         router.get("/healthz") { _, _ in
             try Response.json(["status": "ok", "version": operations.configuration.version])
+        }
+        // Alive is not ready: a supervisor or a load balancer sends calls only where the ledger can write and both
+        // listeners are up.
+        router.get("/readyz") { _, _ in
+            let report = await readiness?() ?? ReadinessReport(ready: true, checks: [:])
+            var response = try Response.json(report)
+            if !report.ready { response.status = .serviceUnavailable }
+            return response
         }
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],

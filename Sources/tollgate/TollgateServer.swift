@@ -53,7 +53,18 @@ struct TollgateServer {
             operations: operations,
             surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
             host: settings.httpHost, port: settings.httpPort,
-            onBound: { readiness.bound(.http, port: $0) }, logger: Logger(label: "tollgate.http"))
+            onBound: { readiness.bound(.http, port: $0) },
+            readiness: {
+                let ledgerFailure = await ledger.writeFailure
+                let checks = [
+                    "ledger": ledgerFailure == nil ? "writable" : "failed: \(ledgerFailure!)",
+                    "pbx": readiness.isBound(.pbx) ? "listening" : "not listening",
+                    "http": readiness.isBound(.http) ? "listening" : "not listening",
+                ]
+                return ReadinessReport(ready: ledgerFailure == nil && readiness.isBound(.pbx)
+                    && readiness.isBound(.http), checks: checks)
+            },
+            logger: Logger(label: "tollgate.http"))
         // Restores sessions and the administrator; it needs the ledger's writer, which runs by then.
         application.beforeServerStarts { try await operations.prepare() }
         let group = ServiceGroup(configuration: .init(
