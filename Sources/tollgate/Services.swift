@@ -26,6 +26,22 @@ struct LedgerService: Service {
     }
 }
 
+/// systemd's side of `serve` as a service: the watchdog fed while it runs, STOPPING=1 when shutdown begins (READY=1
+/// is sent by the readiness of the listeners). Does nothing outside systemd.
+struct SystemdService: Service {
+    let notifier: SystemdNotifier
+    let time: EngineTime
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask { await notifier.keepWatchdogFed(time: time) }
+            try? await gracefulShutdown()
+            notifier.notify("STOPPING=1")
+            group.cancelAll()
+        }
+    }
+}
+
 /// The engine's tick scheduler as a service, plus the grace period for calls left open by a restart.
 struct EngineService: Service {
     let engine: MeteringEngine

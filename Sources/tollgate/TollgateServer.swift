@@ -43,11 +43,14 @@ struct TollgateServer {
                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
             hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         let (settings, logger) = (settings, logger)
+        let systemd = SystemdNotifier()
         let readiness = Readiness { ports in
+            let pbx = "\(settings.pbxHost):\(ports[.pbx] ?? 0)", http = "\(settings.httpHost):\(ports[.http] ?? 0)"
             logger.info("serving", metadata: .fields([
-                .dataDirectory: "\(settings.dataDirectory)", .pbxAddress: "\(settings.pbxHost):\(ports[.pbx] ?? 0)",
-                .httpAddress: "\(settings.httpHost):\(ports[.http] ?? 0)",
+                .dataDirectory: "\(settings.dataDirectory)", .pbxAddress: "\(pbx)", .httpAddress: "\(http)",
             ]))
+            // The ledger is open (its writer runs) and both listeners are bound.
+            systemd.notify("READY=1\nSTATUS=serving: PBXs on \(pbx), administration on \(http)")
         }
         var application = AdminHTTPServer.application(
             operations: operations,
@@ -70,6 +73,7 @@ struct TollgateServer {
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: LedgerService(ledger: ledger)),
+                .init(service: SystemdService(notifier: systemd, time: engine.scheduler.time)),
                 .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
                                              logger: logger)),
                 .init(service: ListenerService(
