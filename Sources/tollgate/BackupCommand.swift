@@ -10,19 +10,38 @@ struct BackupCommand: AsyncParsableCommand {
         abstract: "Copy the ledger to a new file, as of one instant, also while serve runs; then verify the copy.",
         discussion: """
             The copy holds every change committed up to the instant it starts; the server's writer goes on meanwhile. \
-            To restore it: stop serve, replace DIR/tollgate.sqlite with it, delete DIR/tollgate.sqlite-wal, \
-            DIR/tollgate.sqlite-shm and DIR/tollgate-call-index.sqlite*, start serve. What was committed after the \
-            backup is lost with a restore, except the live calls PBXs claim again in their resync.
+            To put it back: stop serve, then tollgate restore FILE. What was committed after the backup is lost with \
+            a restore, except the live calls PBXs claim again in their resync. With --into DIR --keep N (as the \
+            tollgate-backup timer runs it) each backup gets a dated name and the oldest beyond N are deleted.
             """)
 
     @OptionGroup var data: DataDirectoryOption
 
-    @Argument(help: "The file to write; it must not exist yet.")
-    var destination: String
+    @Argument(help: "The file to write; it must not exist yet. Or --into DIR.")
+    var file: String?
+
+    @Option(help: "Write DIR/tollgate-YYYYMMDDTHHMMSSZ.sqlite instead of a named file (the backup timer's way).")
+    var into: String?
+
+    @Option(help: "With --into: then delete the oldest backups in DIR beyond this many.")
+    var keep: Int?
+
+    func validate() throws {
+        guard (file == nil) != (into == nil) else { throw ValidationError("name either a FILE or --into DIR") }
+        if let keep {
+            guard into != nil else { throw ValidationError("--keep goes with --into") }
+            guard (1...10_000).contains(keep) else { throw ValidationError("--keep must be 1 to 10000, got \(keep)") }
+        }
+    }
 
     func run() async throws {
         let source = SQLiteLedger.path(dataDirectory: data.resolved)
         guard FileManager.default.fileExists(atPath: source) else { throw ValidationError("no ledger at \(source)") }
+        var destination = file ?? ""
+        if let into {
+            try FileManager.default.createDirectory(atPath: into, withIntermediateDirectories: true)
+            destination = URL(fileURLWithPath: into).appendingPathComponent(BackupRotation.name(at: Date())).path
+        }
         guard !FileManager.default.fileExists(atPath: destination) else {
             throw ValidationError("\(destination) exists: a backup never overwrites a file")
         }
@@ -39,6 +58,12 @@ struct BackupCommand: AsyncParsableCommand {
         }
         let size = (try? FileManager.default.attributesOfItem(atPath: destination)[.size] as? Int) ?? 0
         print("backup OK: \(destination) (\(size) bytes), every balance equals its ledger")
+        if let into, let keep {
+            for old in try BackupRotation.beyond(keep, in: into) {
+                try FileManager.default.removeItem(atPath: old)
+                print("removed old backup \(old)")
+            }
+        }
     }
 
     /// SQLite's online backup in one step, under one read transaction: every commit up to that instant, while

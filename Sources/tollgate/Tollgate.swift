@@ -8,7 +8,7 @@ struct Tollgate: AsyncParsableCommand {
         abstract: "Real-time call billing for IP PBXs.",
         version: Tollgate.version,
         subcommands: [
-            ServeCommand.self, DemoCommand.self, VerifyCommand.self, BackupCommand.self, SeedCommand.self,
+            ServeCommand.self, DemoCommand.self, VerifyCommand.self, BackupCommand.self, RestoreCommand.self, SeedCommand.self,
             LoginCommand.self, LogoutCommand.self, ExtensionCommand.self, RechargeCommand.self, RateCommand.self,
             CallsCommand.self, StatsCommand.self, SettingsCommand.self, LiveCommand.self, BillingCommand.self,
             LicenseCommand.self, UserCommand.self,

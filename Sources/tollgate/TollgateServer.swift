@@ -22,6 +22,9 @@ struct TollgateServer {
     var shutdownSignals: [UnixSignal] = [.sigterm, .sigint]
 
     func run() async throws {
+        // Held until run returns: a second serve, or a restore, on this directory is refused meanwhile.
+        let lock = try DataDirectoryLock(dataDirectory: settings.dataDirectory)
+        defer { withExtendedLifetime(lock) {} }
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
         let engine = MeteringEngine(
             clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000), journal: ledger,
