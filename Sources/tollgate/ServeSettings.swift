@@ -1,6 +1,10 @@
+import Configuration
 import Foundation
+import Logging
 
-/// `tollgate serve`'s settings, resolved once in `main`: flags > environment > config file > defaults.
+/// `tollgate serve`'s settings, resolved once at start from a swift-configuration reader whose providers give the
+/// precedence: flags > environment > config file > defaults. Every value is checked here; a bad one stops the
+/// start with the setting's names, the value and what is allowed.
 struct ServeSettings: Equatable {
     var dataDirectory = "./tollgate-data"
     var pbxHost = "127.0.0.1"
@@ -24,94 +28,97 @@ struct ServeSettings: Equatable {
     /// it may use). On 2 cores one loop lowered the 5,000-CPS authorize p99 in 3 of 4 runs back to back but made
     /// `cutoff-storm` and `throughput` worse in single runs (README, Performance), so it is an operator's choice.
     var eventLoops: Int?
-
-    /// What a `--config` JSON file may set.
-    struct File: Decodable {
-        var dataDir: String?
-        var pbxListen: String?
-        var pbxSecretFile: String?
-        var resyncGraceSeconds: Int?
-        var heartbeatIntervalMs: UInt32?
-        var maxFrameBytes: Int?
-        var httpListen: String?
-        var licenseDir: String?
-        var eventLoops: Int?
-    }
-
-    /// What the command line set.
-    struct Flags {
-        var dataDirectory: String?
-        var pbxListen: String?
-        var pbxSecretFile: String?
-        var insecureDev = false
-        var resyncGraceSeconds: Int?
-        var httpListen: String?
-        var licenseDirectory: String?
-        var eventLoops: Int?
-    }
+    var logLevel = Logger.Level.info
+    var logFormat = LineLogHandler.Format.text
 
     struct Problem: Error, CustomStringConvertible, Equatable {
         var description: String
     }
 
-    /// Resolves settings; `readFile` reads the secret file (injected for tests).
-    static func resolve(flags: Flags, environment: [String: String], file: File?,
+    /// The reader over the three sources, highest first: `flags` (setting → value as typed), the `TOLLGATE_*`
+    /// environment, and the config file's provider if there is one.
+    static func reader(flags: [ServeSetting: String], environment: [String: String],
+                       file: (any ConfigProvider)?) -> ConfigReader {
+        let typed = InMemoryProvider(name: "flags", values: Dictionary(uniqueKeysWithValues: flags.map {
+            (AbsoluteConfigKey([$0.key.rawValue]), ConfigValue(.string($0.value), isSecret: $0.key.isSecret))
+        }))
+        let environmentProvider = KeyMappingProvider(
+            upstream: EnvironmentVariablesProvider(environmentVariables: environment),
+            keyMapper: { $0.prepending(["tollgate"]) })
+        var providers: [any ConfigProvider] = [typed, environmentProvider]
+        if let file { providers.append(file) }
+        return ConfigReader(providers: providers)
+    }
+
+    /// Resolves and checks every setting; `readFile` reads the secret file (injected for tests).
+    /// `secretFileFlag` is `--pbx-secret-file`: a flag beats a secret from the environment or the file, which a
+    /// reader cannot tell apart once `pbxSecret` and `pbxSecretFile` are separate keys.
+    static func resolve(_ config: ConfigReader, insecureDev: Bool = false, secretFileFlag: String? = nil,
                         readFile: (String) throws -> String) throws -> ServeSettings {
+        func text(_ setting: ServeSetting) -> String? {
+            config.string(forKey: ConfigKey([setting.rawValue]), isSecret: setting.isSecret)
+        }
+        func integer(_ setting: ServeSetting, _ range: ClosedRange<Int>, unit: String = "") throws -> Int? {
+            guard let value = text(setting) else { return nil }
+            guard let number = Int(value.trimmingCharacters(in: .whitespaces)), range.contains(number) else {
+                throw Problem(description: "\(setting.names): \"\(value)\" is not allowed; "
+                    + "a whole number from \(range.lowerBound) to \(range.upperBound)\(unit)")
+            }
+            return number
+        }
+        func listen(_ setting: ServeSetting) throws -> (String, Int)? {
+            guard let value = text(setting) else { return nil }
+            guard let address = parseListen(value) else {
+                throw Problem(description: "\(setting.names): \"\(value)\" is not allowed; HOST:PORT or [IPv6]:PORT "
+                    + "with a port from 0 to 65535")
+            }
+            return address
+        }
+
         var settings = ServeSettings()
-        if let dir = flags.dataDirectory ?? environment["TOLLGATE_DATA_DIR"] ?? file?.dataDir {
-            settings.dataDirectory = dir
+        settings.dataDirectory = text(.dataDir) ?? settings.dataDirectory
+        if let (host, port) = try listen(.pbxListen) { (settings.pbxHost, settings.pbxPort) = (host, port) }
+        if let (host, port) = try listen(.httpListen) { (settings.httpHost, settings.httpPort) = (host, port) }
+        settings.resyncGraceSeconds = try integer(.resyncGrace, 0...86_400, unit: " seconds") ?? settings.resyncGraceSeconds
+        if let heartbeat = try integer(.pbxHeartbeatIntervalMs, 1_000...600_000, unit: " ms") {
+            settings.heartbeatIntervalMillis = UInt32(heartbeat)
         }
-        if let listen = flags.pbxListen ?? environment["TOLLGATE_PBX_LISTEN"] ?? file?.pbxListen {
-            (settings.pbxHost, settings.pbxPort) = try parseListen(listen)
-        }
-        if let grace = flags.resyncGraceSeconds ?? environment["TOLLGATE_RESYNC_GRACE"].flatMap(Int.init)
-            ?? file?.resyncGraceSeconds
-        {
-            guard (0...86_400).contains(grace) else { throw Problem(description: "resync grace must be 0 to 86400 s") }
-            settings.resyncGraceSeconds = grace
-        }
-        if let heartbeat = file?.heartbeatIntervalMs {
-            guard (1_000...600_000).contains(heartbeat) else {
-                throw Problem(description: "heartbeatIntervalMs must be 1000 to 600000")
+        settings.maxFrameBytes = try integer(.pbxMaxFrameBytes, 1_024...16_777_216, unit: " bytes") ?? settings.maxFrameBytes
+        settings.eventLoops = try integer(.eventLoops, 1...256)
+        if let cost = try integer(.bcryptCost, 4...31) { settings.bcryptCost = UInt8(cost) }
+        settings.licenseDirectory = text(.licenseDir)
+        settings.vendorPublicKey = text(.licensePublicKey)
+        settings.initialAdminPassword = text(.adminPassword)
+        if let value = text(.logLevel) {
+            guard let level = Logger.Level(rawValue: value.lowercased()) else {
+                throw Problem(description: "\(ServeSetting.logLevel.names): \"\(value)\" is not allowed; one of "
+                    + Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))
             }
-            settings.heartbeatIntervalMillis = heartbeat
+            settings.logLevel = level
         }
-        if let maxFrame = file?.maxFrameBytes {
-            guard (1_024...16_777_216).contains(maxFrame) else {
-                throw Problem(description: "maxFrameBytes must be 1024 to 16777216")
+        if let value = text(.logFormat) {
+            guard let format = LineLogHandler.Format(rawValue: value.lowercased()) else {
+                throw Problem(description: "\(ServeSetting.logFormat.names): \"\(value)\" is not allowed; text or json")
             }
-            settings.maxFrameBytes = maxFrame
+            settings.logFormat = format
         }
-        if let listen = flags.httpListen ?? environment["TOLLGATE_HTTP_LISTEN"] ?? file?.httpListen {
-            (settings.httpHost, settings.httpPort) = try parseListen(listen)
-        }
-        if let loops = flags.eventLoops ?? environment["TOLLGATE_EVENT_LOOPS"].flatMap(Int.init) ?? file?.eventLoops {
-            guard (1...256).contains(loops) else { throw Problem(description: "event loops must be 1 to 256") }
-            settings.eventLoops = loops
-        }
-        settings.licenseDirectory = flags.licenseDirectory ?? environment["TOLLGATE_LICENSE_DIR"] ?? file?.licenseDir
-        settings.vendorPublicKey = environment["TOLLGATE_LICENSE_PUBLIC_KEY"]
-        settings.initialAdminPassword = environment["TOLLGATE_ADMIN_PASSWORD"]
-        if let cost = environment["TOLLGATE_BCRYPT_COST"] {
-            guard let value = UInt8(cost), (4...31).contains(value) else {
-                throw Problem(description: "TOLLGATE_BCRYPT_COST must be 4 to 31")
+
+        settings.insecureDev = insecureDev
+        // A secret given directly (environment or file) is used before a secret file named in them.
+        var secret = secretFileFlag == nil ? text(.pbxSecret) : nil
+        if secret == nil, let path = secretFileFlag ?? text(.pbxSecretFile) {
+            do {
+                secret = try readFile(path)
+            } catch {
+                throw Problem(description: "\(ServeSetting.pbxSecretFile.names): cannot read \(path): \(error.localizedDescription)")
             }
-            settings.bcryptCost = value
-        }
-        settings.insecureDev = flags.insecureDev
-        var secret: String?
-        if let path = flags.pbxSecretFile {
-            secret = try readFile(path)
-        } else if let value = environment["TOLLGATE_PBX_SECRET"] {
-            secret = value
-        } else if let path = environment["TOLLGATE_PBX_SECRET_FILE"] ?? file?.pbxSecretFile {
-            secret = try readFile(path)
         }
         let trimmed = secret?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
-        if trimmed.isEmpty && !settings.insecureDev {
+        if trimmed.isEmpty && !insecureDev {
             throw Problem(description: """
-                no PBX secret: set TOLLGATE_PBX_SECRET, or --pbx-secret-file FILE, or start with --insecure-dev \
-                (development only: any PBX sending an empty secret is accepted)
+                no PBX secret: set TOLLGATE_PBX_SECRET, or --pbx-secret-file FILE (pbxSecretFile in the config file, \
+                TOLLGATE_PBX_SECRET_FILE), or start with --insecure-dev (development only: any PBX sending an empty \
+                secret is accepted)
                 """)
         }
         settings.pbxSecret = trimmed
@@ -119,13 +126,12 @@ struct ServeSettings: Equatable {
     }
 
     /// Parses `HOST:PORT` or `[IPv6]:PORT`.
-    static func parseListen(_ text: String) throws -> (String, Int) {
+    static func parseListen(_ text: String) -> (String, Int)? {
         guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]),
             (0...65_535).contains(port)
-        else { throw Problem(description: "listen address must be HOST:PORT, got \"\(text)\"") }
+        else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-        guard !host.isEmpty else { throw Problem(description: "listen address must be HOST:PORT, got \"\(text)\"") }
-        return (host, port)
+        return host.isEmpty ? nil : (host, port)
     }
 }

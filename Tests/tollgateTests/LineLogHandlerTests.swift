@@ -55,13 +55,6 @@ struct LineLogHandlerTests {
         #expect(journal.all == [#"<6>{"level":"info","logger":"tollgate.pbx","message":"x"}"# + "\n"])
     }
 
-    @Test("a bad level or format is refused with its name, the value and what is allowed")
-    func badValues() {
-        #expect(throws: (any Error).self) { try LogOptions.parse(["--log-level", "loud"]).bootstrapCheck() }
-        #expect(throws: (any Error).self) { try LogOptions.parse(["--log-format", "xml"]).bootstrapCheck() }
-        #expect(throws: Never.self) { try LogOptions.parse(["--log-level", "debug", "--log-format", "json"]).bootstrapCheck() }
-    }
-
     @Test("journald is recognised only when JOURNAL_STREAM names standard error itself")
     func journalStream() {
         #expect(!LineLogHandler.writesToJournal([:]))
