@@ -72,6 +72,20 @@ public final class SQLiteLedger: BillingJournal {
 
     private static let sqliteTuned: Int32 = tollgate_sqlite_disable_memory_statistics()
 
+    /// The schema migrations this build would apply to the ledger at `path` when it opens it: empty for a new
+    /// ledger or one already current. `serve` takes a backup first when this is not empty (an upgrade).
+    public static func pendingMigrations(path: String) throws -> [String] {
+        guard FileManager.default.fileExists(atPath: path) else { return [] }
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let reader = try DatabaseQueue(path: path, configuration: configuration)
+        defer { try? reader.close() }
+        let applied = try reader.read { try LedgerSchema.migrator.appliedIdentifiers($0) }
+        guard !applied.isEmpty else { return [] }
+        return LedgerSchema.migrator.migrations.filter { !applied.contains($0) }
+    }
+
     /// The database file in a data directory.
     public static func path(dataDirectory: String) -> String {
         URL(fileURLWithPath: dataDirectory).appendingPathComponent("tollgate.sqlite").path

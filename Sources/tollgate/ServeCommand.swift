@@ -10,9 +10,9 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve", abstract: "Run the billing engine and the PBX socket server.",
         discussion: """
             Every setting can come from a flag, a TOLLGATE_* environment variable or the config file, in that order \
-            of precedence. The config file is YAML, one "setting: value" a line; packaging/tollgate.yaml lists them \
-            all with their defaults. A bad value stops the start with the setting's names, the value and what is \
-            allowed.
+            of precedence. The config file is YAML, one "setting: value" a line; /etc/tollgate/tollgate.yaml, as the \
+            Debian package installs it, describes them all with their defaults. A bad value stops the start with \
+            the setting's names, the value and what is allowed.
             """)
 
     @Option(help: "A YAML config file (env TOLLGATE_CONFIG); settings: \(ServeSetting.allCases.map(\.rawValue).joined(separator: ", ")).")

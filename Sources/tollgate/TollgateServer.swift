@@ -25,6 +25,7 @@ struct TollgateServer {
         // Held until run returns: a second serve, or a restore, on this directory is refused meanwhile.
         let lock = try DataDirectoryLock(dataDirectory: settings.dataDirectory)
         defer { withExtendedLifetime(lock) {} }
+        try backUpBeforeMigrating()
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
         let engine = MeteringEngine(
             clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000), journal: ledger,
@@ -93,5 +94,21 @@ struct TollgateServer {
         try await group.run()
         let problems = try await ledger.verify()
         logger.info("stopped; ledger flushed", metadata: .fields([.verify: "\(problems.isEmpty ? "ok" : "\(problems.count) differences")"]))
+    }
+
+    /// An upgrade's new schema is applied when the ledger opens; a copy as it was comes first, into
+    /// DATA_DIR/backups, named after the first migration it lacks. `--keep` never deletes these.
+    func backUpBeforeMigrating() throws {
+        let path = SQLiteLedger.path(dataDirectory: settings.dataDirectory)
+        let pending = try SQLiteLedger.pendingMigrations(path: path)
+        guard let first = pending.first else { return }
+        let directory = URL(fileURLWithPath: settings.dataDirectory).appendingPathComponent("backups")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let name = BackupRotation.name(at: Date()).replacingOccurrences(of: ".sqlite", with: "-before-\(first).sqlite")
+        let destination = directory.appendingPathComponent(name).path
+        try BackupCommand.copy(path, to: destination)
+        logger.notice("ledger backed up before its schema is migrated", metadata: .fields([
+            .path: "\(destination)", .count: "\(pending.count)",
+        ]))
     }
 }
