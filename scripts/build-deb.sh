@@ -67,7 +67,7 @@ changelog() {
     mkdir -p "$dest"
     printf '%s (%s) stable; urgency=medium\n\n  * Release %s.\n\n -- Tollgate developers <dev@tollgate.invalid>  %s\n' \
         "$package" "$version" "$version" "$(date -R -d @"$epoch")" \
-        | gzip -9n > "$dest/changelog.Debian.gz"
+        | gzip -9n > "$dest/changelog.gz"
     install -m 0644 packaging/debian/copyright "$dest/copyright"
 }
 
@@ -86,7 +86,8 @@ find "$stage/usr/lib/tollgate" -type f -name '*.resources' -prune -o -type f ! -
 ln -s ../lib/tollgate/tollgate "$stage/usr/bin/tollgate"
 install -m 0644 packaging/tollgate.yaml "$stage/etc/tollgate/tollgate.yaml"
 install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$stage/lib/systemd/system/"
-"$binary" --generate-completion-script bash > "$stage/usr/share/bash-completion/completions/tollgate"
+# A completion file is sourced, not run: no #! line.
+"$binary" --generate-completion-script bash | sed '1{/^#!/d}' > "$stage/usr/share/bash-completion/completions/tollgate"
 "$binary" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_tollgate"
 chmod 0644 "$stage/usr/share/bash-completion/completions/tollgate" "$stage/usr/share/zsh/vendor-completions/_tollgate"
 # ArgumentParser's own generate-manual tool, which the plugin's help builds; it reads the binary's help dump.
@@ -99,6 +100,7 @@ mkdir -p "$work/man"
 gzip -9n < "$work/man/tollgate.1" > "$stage/usr/share/man/man1/tollgate.1.gz"
 changelog tollgate "$version" "$stage/usr/share/doc/tollgate"
 gzip -9nc README.md > "$stage/usr/share/doc/tollgate/README.md.gz"
+install -D -m 0644 packaging/debian/tollgate.lintian-overrides "$stage/usr/share/lintian/overrides/tollgate"
 echo /etc/tollgate/tollgate.yaml > "$stage/DEBIAN/conffiles"
 for script in postinst prerm postrm; do install -m 0755 "packaging/debian/tollgate.$script" "$stage/DEBIAN/$script"; done
 sed -e "s/@VERSION@/$version/" -e "s/@DEPENDS@/$(depends "$stage/usr/lib/tollgate/tollgate")/" \
@@ -129,7 +131,7 @@ sed -e "s/@VERSION@/$libversion/" packaging/debian/libtollgate-client-dev.contro
 finish "$dev" "libtollgate-client-dev_${libversion}_amd64.deb"
 
 if command -v lintian >/dev/null; then
-    lintian --fail-on error --suppress-tags-from-file packaging/debian/lintian-overrides.txt \
+    lintian --fail-on error --allow-root \
         "$out/tollgate_${version}_amd64.deb" "$out/libtollgate-client1_${libversion}_amd64.deb" \
         "$out/libtollgate-client-dev_${libversion}_amd64.deb"
     echo "build-deb: lintian found no error"

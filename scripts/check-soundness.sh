@@ -21,6 +21,11 @@ fi
 if grep -rnE '\b(Double|Float)\b' Sources/BillingCore Sources/Ledger Sources/Metering --include='*.swift' | grep -v 'TimeInterval' | grep -v 'TickStats.swift'; then
     echo "floating point in the billing code (above)"; status=1
 fi
+# NIO's socketOption() is SOL_SOCKET: socketOption(.tcp_nodelay) sets SO_DEBUG (same number), which only root may
+# set, so serve ran as root and died on the first PBX connection as its own user. TCP options are tcpOption().
+if grep -rnE 'socketOption\(\.tcp_' Sources Tests LoadTests/Sources Fuzz --include='*.swift'; then
+    echo "socketOption(.tcp_…) sets a SOL_SOCKET option: use tcpOption(.tcp_…)"; status=1
+fi
 # Tests never wait on the real clock.
 if grep -rnE 'Task\.sleep|usleep\(|Thread\.sleep|[^a-zA-Z.]sleep\([0-9]' Tests; then
     echo "a test sleeps on the real clock: use ManualClock"; status=1

@@ -13,8 +13,9 @@ if grep -E "^$(pwd)/(Sources|Tests)/.*: warning:" "$log"; then
 fi
 ./scripts/check-soundness.sh
 ./scripts/check-generated-code.sh
-# The benchmarks and measurement tools must keep compiling against the engine (they are run by hand).
-(cd LoadTests && swift build -c release 2>&1 | tail -3)
+# The benchmarks and measurement tools must keep compiling against the engine (they are run by hand). Linked as the
+# Debian package links tollgate (the Swift runtime inside), so the package below reuses this release build.
+(cd LoadTests && swift build -c release --static-swift-stdlib 2>&1 | tail -3)
 # The C client (libprotobuf-c) against a real `tollgate serve`: two protobuf implementations on one wire.
 clients/c/tests/run-tests.sh .build/debug/tollgate
 # The Kamailio agent: its unit checks, then real SIP calls (sipp -> Kamailio with the shipped configuration ->
@@ -46,3 +47,11 @@ LoadTests/run.sh smoke --tollgate .build/debug/tollgate
 # PBXs reconnect and resync. Fails unless every answered call comes back, no account overspent, the balances add up
 # against the call log, and `verify` finds the ledger clean. 300 CPS: the debug build.
 LOADGEN_ARGS="--cps 300" LoadTests/run.sh crash-restart --tollgate .build/debug/tollgate
+# The Debian packages, built from this release build, checked by lintian, installed into a fresh Debian 12 root
+# (debootstrap) and run there as systemd runs tollgate.service: READY=1 and the watchdog, /readyz, a PBX with the
+# generated secret through the installed client library, the backup timer's command, a clean stop, a purge.
+(cd LoadTests && swift build -c release --static-swift-stdlib --product tollgate 2>&1 | tail -1)
+packages=$(mktemp -d)
+./scripts/build-deb.sh --binary LoadTests/.build/release/tollgate --out "$packages"
+./packaging/test-install.sh "$packages"
+rm -rf "$packages"
