@@ -49,7 +49,10 @@ let package = Package(
         .target(name: "AsyncBatching", swiftSettings: strictSettings),
         .target(
             name: "Journal",
-            dependencies: ["BillingCore", .product(name: "Logging", package: "swift-log")],
+            dependencies: [
+                "BillingCore", .product(name: "Logging", package: "swift-log"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .target(

@@ -5,11 +5,12 @@ needed=()
 # With --tests, also what only the tests use: LibreOffice opens the XLSX exports, as billing managers do; Chromium
 # and its driver run the console's browser suite; Kamailio (with its JSON, evapi and cnxcc modules), sipp and
 # jansson build and exercise the Kamailio agent with real SIP calls; dpkg-dev, fakeroot, lintian, debootstrap,
-# systemd (systemd-analyze), curl and man-db build, check and install the Debian packages.
+# systemd (systemd-analyze), curl and man-db build, check and install the Debian packages; prometheus brings
+# promtool for the metrics and alert rules.
 packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc pkg-config)
 [ "${1:-}" = "--tests" ] && packages+=(libreoffice-calc-nogui chromium chromium-driver libjansson-dev kamailio
     kamailio-extra-modules kamailio-json-modules kamailio-cnxcc-modules sip-tester dpkg-dev fakeroot lintian
-    debootstrap systemd curl man-db)
+    debootstrap systemd curl man-db prometheus)
 for package in "${packages[@]}"; do
     dpkg -s "$package" >/dev/null 2>&1 || needed+=("$package")
 done

@@ -31,6 +31,9 @@ python3 scripts/check-openapi.py .build/debug/tollgate
 # The same API under generated requests (schemathesis, fixed seed): no server error, nothing undocumented, nothing
 # invalid accepted.
 ./scripts/check-api-fuzz.sh .build/debug/tollgate
+# /metrics on a live server with calls flowing: promtool check metrics, every metric the alert rules and the Grafana
+# dashboard use is served, promtool check rules and the rules' unit tests.
+./scripts/check-metrics.sh .build/debug/tollgate
 # The admin CLI's commands and exit codes against a real `serve`.
 ./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel

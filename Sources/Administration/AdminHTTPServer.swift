@@ -28,6 +28,8 @@ public enum AdminHTTPServer {
         readiness: (@Sendable () async -> ReadinessReport)? = nil, logger: Logger
     ) -> Application<RouterResponder<AdminRequestContext>> {
         let router = Router(context: AdminRequestContext.self)
+        // First, so that it wraps every route added after it.
+        router.add(middleware: RequestMetricsMiddleware(metrics: operations.metrics))
         for surface in surfaces { surface.register(on: router) }
         router.get("/healthz") { _, _ in
             try Response.json(["status": "ok", "version": operations.configuration.version])

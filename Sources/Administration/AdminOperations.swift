@@ -24,10 +24,13 @@ public final class AdminOperations: Sendable {
         /// `initialPasswordFile` (mode 0600), never logged.
         public var initialAdminPassword: String?
         public var initialPasswordFile: String
+        /// PBX connections open now (`/metrics`); the PBX server's count under `serve`.
+        public var pbxConnections: @Sendable () -> Int
 
         public init(licenseDirectory: String, vendorPublicKey: String = AdminOperations.defaultVendorPublicKey,
                     bcryptCost: UInt8 = 12, version: String, initialAdminPassword: String? = nil,
-                    initialPasswordFile: String) {
+                    initialPasswordFile: String, pbxConnections: @escaping @Sendable () -> Int = { 0 }) {
+            self.pbxConnections = pbxConnections
             self.licenseDirectory = licenseDirectory
             self.vendorPublicKey = vendorPublicKey
             self.bcryptCost = bcryptCost
@@ -66,7 +69,7 @@ public final class AdminOperations: Sendable {
         let activatedAt = settings[Activation.activatedAtKey].flatMap(Int64.init)
         activation = try Activation(licenseDirectory: configuration.licenseDirectory,
                                     vendorPublicKey: configuration.vendorPublicKey, activatedAt: activatedAt)
-        metrics = APIMetrics()
+        metrics = APIMetrics(version: configuration.version)
         hasStoredPolicy = settings[SettingKey.policy] != nil
     }
 

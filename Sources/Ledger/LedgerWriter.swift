@@ -44,6 +44,8 @@ final class LedgerWriter: Sendable {
     private let indexer: CallLogIndexer
     /// Updated by each commit before its waiters are woken, so whoever was acknowledged sees it counted.
     private let state = Mutex(State())
+    /// Each commit's duration, µs (for `/metrics`).
+    let commitLatency = LatencyHistogram()
     private let stopped = DispatchSemaphore(value: 0)
 
     var stats: Stats { state.withLock { $0.stats } }
@@ -171,6 +173,7 @@ final class LedgerWriter: Sendable {
             return .commit
         }
         let micros = Self.micros(since: started)
+        commitLatency.record(micros: micros)
         state.withLock { state in
             state.stats.batches += 1
             state.stats.entries += Int64(batch.entries.count)

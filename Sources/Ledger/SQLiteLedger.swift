@@ -141,6 +141,9 @@ public final class SQLiteLedger: BillingJournal {
     /// Returns once the call log's indexer has taken every step due (or has stopped).
     public func callIndexCaughtUp() async { await indexer.caughtUp() }
 
+    /// How long each commit took, µs.
+    public var commitLatency: LatencyHistogram { writer.commitLatency }
+
     /// Writer figures: batches, entries, checkpoints, total commit time.
     public var writerStats: (batches: Int64, entries: Int64, checkpoints: Int64, commitMicros: Int64) {
         get async {

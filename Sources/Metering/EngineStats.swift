@@ -1,4 +1,5 @@
 import BillingCore
+public import Journal
 import Synchronization
 
 /// What the engine counts for `/metrics` and the load generator: decisions, cutoffs and warnings, the time an

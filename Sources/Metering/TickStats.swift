@@ -1,4 +1,5 @@
 import Histogram
+public import Journal
 import Synchronization
 
 /// Counts of the scheduler's work and HdrHistograms of tick lateness: how long after its due millisecond an
@@ -66,6 +67,11 @@ public final class TickStats: Sendable {
 
     /// Clears the figures (benchmarks reset after warm-up).
     public func reset() { state.withLock { $0 = State() } }
+
+    /// Every wake's lateness since start as a Prometheus histogram's buckets.
+    public func latenessBuckets(upperBoundsMicros bounds: [Int64]) -> LatencyBuckets {
+        state.withLock { LatencyBuckets(bounds, from: [$0.histogram, $0.window]) }
+    }
 
     public func snapshot() -> Snapshot {
         state.withLock { state in

@@ -6,6 +6,7 @@ public import Metering
 import NIOCore
 import NIOPosix
 public import PBXWire
+import Synchronization
 
 /// The PBX socket server: accepts connections, runs each session's protocol, dispatches requests to the
 /// engine and routes the engine's pushes to the connection that owns each call.
@@ -42,6 +43,10 @@ public final class PBXServer: Sendable {
     /// Yields a session id when a dropped session's grace period starts (bounded; tests wait on it).
     let graceStarted: AsyncStream<String>
     private let graceStartedContinuation: AsyncStream<String>.Continuation
+    private let openConnections = Atomic<Int>(0)
+
+    /// PBX connections open now, handshaken or not.
+    public var connectionCount: Int { openConnections.load(ordering: .relaxed) }
 
     public init(engine: MeteringEngine, configuration: Configuration,
                 logger: Logger = Logger(label: "tollgate.pbx")) {
@@ -80,6 +85,8 @@ public final class PBXServer: Sendable {
     /// Runs one connection: its session on each frame, in order, its one writer, its idle watch; then tells the
     /// engine it is gone (which keeps its calls for the grace period).
     func serve(_ channel: NIOAsyncChannel<InboundEnvelope, ByteBuffer>) async {
+        openConnections.add(1, ordering: .relaxed)
+        defer { openConnections.subtract(1, ordering: .relaxed) }
         let writer = SessionWriter(maxQueued: configuration.maxQueuedPushes,
                                    maxAwaitingCommit: configuration.maxPipelinedReplies, logger: logger)
         let socket = channel.channel

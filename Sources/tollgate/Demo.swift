@@ -51,7 +51,8 @@ final class Demo: Sendable {
             engine: engine, ledger: ledger,
             configuration: .init(licenseDirectory: dataURL.appendingPathComponent("license").path, version: Tollgate.version,
                                  initialAdminPassword: adminPassword,
-                                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
+                                 initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path,
+                                 pbxConnections: { server.connectionCount }),
             hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         start = engine.nowMillis()
     }

@@ -44,7 +44,8 @@ struct TollgateServer {
                 vendorPublicKey: settings.vendorPublicKey ?? AdminOperations.defaultVendorPublicKey,
                 bcryptCost: settings.bcryptCost, version: Tollgate.version,
                 initialAdminPassword: settings.initialAdminPassword,
-                initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path),
+                initialPasswordFile: dataURL.appendingPathComponent("initial-admin-password").path,
+                pbxConnections: { server.connectionCount }),
             hangup: { callID, reason in try server.hangup(callID: callID, reason: reason) })
         let (settings, logger) = (settings, logger)
         let systemd = SystemdNotifier()

@@ -34,6 +34,11 @@ public final class LatencyHistogram: Sendable {
 
     public func reset() { histogram.withLock { $0.reset() } }
 
+    /// Everything recorded since start as a Prometheus histogram's buckets.
+    public func buckets(upperBoundsMicros bounds: [Int64]) -> LatencyBuckets {
+        histogram.withLock { LatencyBuckets(bounds, from: [$0]) }
+    }
+
     public func snapshot() -> Snapshot {
         histogram.withLock { h in
             Snapshot(count: Int64(h.totalCount), p50Micros: Int64(h.valueAtPercentile(50)),
