@@ -86,6 +86,10 @@ find "$stage/usr/lib/tollgate" -type f -name '*.resources' -prune -o -type f ! -
 ln -s ../lib/tollgate/tollgate "$stage/usr/bin/tollgate"
 install -m 0644 packaging/tollgate.yaml "$stage/etc/tollgate/tollgate.yaml"
 install -m 0644 packaging/systemd/*.service packaging/systemd/*.timer "$stage/lib/systemd/system/"
+# For the operator's Prometheus and Grafana: the alert rules and the dashboard.
+install -d "$stage/usr/share/tollgate/monitoring"
+install -m 0644 packaging/monitoring/tollgate-alerts.yml packaging/monitoring/tollgate-dashboard.json \
+    "$stage/usr/share/tollgate/monitoring/"
 # A completion file is sourced, not run: no #! line.
 "$binary" --generate-completion-script bash | sed '1{/^#!/d}' > "$stage/usr/share/bash-completion/completions/tollgate"
 "$binary" --generate-completion-script zsh > "$stage/usr/share/zsh/vendor-completions/_tollgate"

@@ -13,7 +13,10 @@ extension AdminOperations {
     /// Pushes an operator hang-up to the PBX that owns the call.
     package func hangup(callID: String, reason: String, by session: AdminSession) throws {
         guard reason.utf8.count <= 128 else { throw APIError.invalid("reason must be at most 128 bytes", field: "reason") }
+        let number = engine.extensionNumber(ofCall: callID) ?? ""
         try hangupPush(callID, reason)
-        logger.notice("operator hang-up", metadata: .fields([.user: "\(session.user)", .callID: "\(callID)"]))
+        logger.notice("operator hang-up", metadata: .fields([
+            .user: "\(session.user)", .callID: "\(callID)", .extensionNumber: "\(number)",
+        ]))
     }
 }

@@ -14,4 +14,11 @@ public enum BillingEvent: Sendable, Hashable {
         case .cutoff(let id, _, _, _), .warning(let id, _, _, _), .grantRenewed(let id, _, _): id
         }
     }
+
+    /// The extension whose call it is.
+    public var extensionNumber: String {
+        switch self {
+        case .cutoff(_, let number, _, _), .warning(_, let number, _, _), .grantRenewed(_, let number, _): number
+        }
+    }
 }

@@ -117,6 +117,11 @@ extension MeteringEngine {
         registry.withLock { $0.callOwners[callID]?.route }
     }
 
+    /// The extension of a live call (for the logs: every line about a call names both).
+    public func extensionNumber(ofCall callID: String) -> String? {
+        registry.withLock { $0.callOwners[callID]?.actor.number }
+    }
+
     /// Sends a live call's pushes to `route` from now on (a resync adopting it; nil: nowhere). Returns whether
     /// the call is live.
     @discardableResult

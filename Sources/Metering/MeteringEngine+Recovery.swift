@@ -107,16 +107,18 @@ extension MeteringEngine {
         waiting()
         do { try await scheduler.time.sleep(untilEpochMillis: deadline) } catch { return }
         for callID in self.calls(routedTo: route) where self.route(of: callID) === route {
+            let number = extensionNumber(ofCall: callID) ?? ""
             setRoute(nil, callID: callID)
             do {
                 if let record = try await settleAbandoned(callID: callID, notAfter: lastGrant[callID] ?? nil) {
                     context.logger.warning("settled a call its PBX abandoned", metadata: .fields([
-                        .callID: "\(callID)", .billableMillis: "\(record.billableMillis)",
+                        .callID: "\(callID)", .extensionNumber: "\(record.extensionNumber)",
+                        .billableMillis: "\(record.billableMillis)",
                     ]))
                 }
             } catch {
                 context.logger.error("could not settle an abandoned call", metadata: .fields([
-                    .callID: "\(callID)", .error: "\(error)",
+                    .callID: "\(callID)", .extensionNumber: "\(number)", .error: "\(error)",
                 ]))
             }
         }

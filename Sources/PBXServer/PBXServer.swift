@@ -152,7 +152,7 @@ public final class PBXServer: Sendable {
             // Bounded buffers, then disconnect: its calls stay safe under the PBX's grant failsafe and come
             // back with a resync.
             logger.warning("PBX is not reading its pushes; closing the connection", metadata: .fields([
-                .sessionID: "\(route)", .callID: "\(callID)",
+                .sessionID: "\(route)", .callID: "\(callID)", .extensionNumber: "\(event.extensionNumber)",
             ]))
             route.close()
         }
