@@ -34,6 +34,9 @@ python3 scripts/check-openapi.py .build/debug/tollgate
 # /metrics on a live server with calls flowing: promtool check metrics, every metric the alert rules and the Grafana
 # dashboard use is served, promtool check rules and the rules' unit tests.
 ./scripts/check-metrics.sh .build/debug/tollgate
+# TLS on a real serve with a throwaway CA: HTTPS and Secure cookies, a plaintext PBX told "this port requires TLS",
+# certificates reloaded on SIGHUP, a bad certificate named at start.
+./scripts/check-tls.sh .build/debug/tollgate
 # The admin CLI's commands and exit codes against a real `serve`.
 ./scripts/check-cli.sh .build/debug/tollgate
 swift test --skip-build --parallel

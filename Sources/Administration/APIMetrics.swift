@@ -50,9 +50,9 @@ package final class APIMetrics: Sendable {
     package init(version: String) {
         let registry = self.registry
         func counter(_ name: String, _ help: String, _ labels: [(String, String)] = []) -> Counter {
-            registry.makeCounter(name: "tollgate_\(name)", labels: labels, help: help)
+            registry.makeCounter(descriptor: Self.descriptor("tollgate_\(name)", help), labels: labels)
         }
-        func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(name: name, help: help) }
+        func gauge(_ name: String, _ help: String) -> Gauge { registry.makeGauge(descriptor: Self.descriptor(name, help)) }
         loginFailures = counter("login_failures_total", "Failed sign-ins.")
         recharges = counter("api_recharges_total", "Recharges made through the API.")
         liveCalls = gauge("tollgate_live_calls", "Calls authorized and not yet ended.")
@@ -70,10 +70,11 @@ package final class APIMetrics: Sendable {
         licensed = gauge("tollgate_licensed", "1 once a license is installed (billing never expires).")
         trialEnds = gauge("tollgate_trial_end_timestamp_seconds",
                           "When the trial ends, seconds since the Unix epoch (0: not activated, or licensed).")
-        registry.makeGauge(name: "tollgate_build_info", labels: [("version", version)],
-                           help: "The running build; always 1.").set(Int64(1))
+        registry.makeGauge(descriptor: Self.descriptor("tollgate_build_info", "The running build; always 1."),
+                           labels: [("version", version)]).set(Int64(1))
         process = (
-            registry.makeCounter(name: "process_cpu_seconds_total", help: "CPU time used, user and system, seconds."),
+            registry.makeCounter(descriptor: Self.descriptor("process_cpu_seconds_total",
+                                                             "CPU time used, user and system, seconds.")),
             gauge("process_resident_memory_bytes", "Resident memory."),
             gauge("process_virtual_memory_bytes", "Virtual memory."),
             gauge("process_open_fds", "Open file descriptors (sockets included)."),
@@ -106,16 +107,22 @@ package final class APIMetrics: Sendable {
 
     private static func seconds(_ micros: Int64) -> Double { Double(micros) / 1_000_000 }
 
+    /// A metric's whole name (we spell names out, units included) and its help.
+    private static func descriptor(_ name: String, _ help: String) -> MetricNameDescriptor {
+        MetricNameDescriptor(metricName: name, unitName: "", helpText: help)
+    }
+
     /// Counts one answered HTTP request under its route pattern (never the raw path, whose ids would make a
     /// series per extension), method and status.
     package func httpRequest(route: String, method: String, status: Int, nanoseconds: Int64) {
-        registry.makeCounter(name: "tollgate_http_requests_total",
-                             labels: [("route", route), ("method", method), ("status", "\(status)")],
-                             help: "HTTP requests answered, by route pattern, method and status.").increment()
-        registry.makeDurationHistogram(name: "tollgate_http_request_duration_seconds",
-                                       labels: [("route", route), ("method", method)],
-                                       buckets: Self.httpBuckets,
-                                       help: "Time to answer an HTTP request, by route pattern and method.")
+        registry.makeCounter(
+            descriptor: Self.descriptor("tollgate_http_requests_total",
+                                        "HTTP requests answered, by route pattern, method and status."),
+            labels: [("route", route), ("method", method), ("status", "\(status)")]).increment()
+        registry.makeDurationHistogram(
+            descriptor: Self.descriptor("tollgate_http_request_duration_seconds",
+                                        "Time to answer an HTTP request, by route pattern and method."),
+            labels: [("route", route), ("method", method)], buckets: Self.httpBuckets)
             .recordNanoseconds(nanoseconds)
     }
 

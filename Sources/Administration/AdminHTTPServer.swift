@@ -1,6 +1,9 @@
 public import Hummingbird
+import HummingbirdCore
 public import Logging
+public import NIOConcurrencyHelpers
 import NIOCore
+public import NIOSSL
 
 /// Something that adds its routes to the administration router: the JSON API, the web console.
 public protocol AdminSurface: Sendable {
@@ -25,7 +28,8 @@ public enum AdminHTTPServer {
     public static func application(
         operations: AdminOperations, surfaces: [any AdminSurface], host: String, port: Int,
         onBound: @escaping @Sendable (Int) -> Void = { _ in },
-        readiness: (@Sendable () async -> ReadinessReport)? = nil, logger: Logger
+        readiness: (@Sendable () async -> ReadinessReport)? = nil,
+        tls: NIOLockedValueBox<NIOSSLContext>? = nil, logger: Logger
     ) -> Application<RouterResponder<AdminRequestContext>> {
         let router = Router(context: AdminRequestContext.self)
         // First, so that it wraps every route added after it.
@@ -46,8 +50,13 @@ public enum AdminHTTPServer {
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                      body: .init(byteBuffer: ByteBuffer(string: await operations.metrics.render(operations))))
         }
+        let server: HTTPServerBuilder = if let tls {
+            HTTPServerBuilder { responder in ReloadingTLSChannel(base: HTTP1Channel(responder: responder), contexts: tls) }
+        } else {
+            .http1()
+        }
         return Application(
-            router: router,
+            router: router, server: server,
             configuration: .init(address: .hostname(host, port: port),
                                  serverName: "tollgate/\(operations.configuration.version)"),
             onServerRunning: { channel in onBound(channel.localAddress?.port ?? 0) },

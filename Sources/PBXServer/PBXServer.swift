@@ -5,6 +5,8 @@ public import Logging
 public import Metering
 import NIOCore
 import NIOPosix
+public import NIOSSL
+public import NIOConcurrencyHelpers
 public import PBXWire
 import Synchronization
 
@@ -24,10 +26,14 @@ public final class PBXServer: Sendable {
         /// Replies of one connection waiting to be written (most waiting for their settlement's commit); beyond
         /// it the connection's requests are not read until replies drain.
         public var maxPipelinedReplies: Int
+        /// TLS on the port: the server context each new connection gets (replace it to reload certificates; the
+        /// connections open keep theirs). nil: plaintext.
+        public var tls: NIOLockedValueBox<NIOSSLContext>?
 
         public init(host: String = "127.0.0.1", port: Int = 7070, session: SessionStateMachine.Configuration,
                     maxQueuedPushes: Int = 10_000, resyncGraceMillis: Int64 = 120_000,
-                    maxPipelinedReplies: Int = 4_096) {
+                    maxPipelinedReplies: Int = 4_096, tls: NIOLockedValueBox<NIOSSLContext>? = nil) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.session = session
@@ -60,13 +66,19 @@ public final class PBXServer: Sendable {
     /// engine's `events` must have no other consumer.
     public func run(onBound: @Sendable (Int) -> Void = { _ in }) async throws {
         let maxFrame = configuration.session.maxFrameBytes
+        let (tls, logger) = (configuration.tls, logger)
         let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let envelopes = EnvelopeDecoder()
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            TLSGate(contexts: tls, envelopeDecoder: envelopes, logger: logger))
+                    }
                     try channel.pipeline.syncOperations.addHandlers(
-                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)), EnvelopeDecoder())
+                        ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)), envelopes)
                     return try NIOAsyncChannel<InboundEnvelope, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }

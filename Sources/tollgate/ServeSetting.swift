@@ -3,6 +3,7 @@
 enum ServeSetting: String, CaseIterable, Sendable {
     case dataDir, pbxListen, pbxSecret, pbxSecretFile, resyncGrace, pbxHeartbeatIntervalMs, pbxMaxFrameBytes
     case httpListen, licenseDir, licensePublicKey, adminPassword, bcryptCost, eventLoops, logLevel, logFormat
+    case pbxTlsCertificate, pbxTlsKey, pbxTlsClientCa, httpTlsCertificate, httpTlsKey
 
     /// `TOLLGATE_` and the key in upper snake case, as swift-configuration's environment provider spells a key
     /// under the `tollgate` prefix: `pbxHeartbeatIntervalMs` is `TOLLGATE_PBX_HEARTBEAT_INTERVAL_MS`.

@@ -30,6 +30,10 @@ struct ServeSettings: Equatable {
     var eventLoops: Int?
     var logLevel = Logger.Level.info
     var logFormat = LineLogHandler.Format.text
+    /// TLS on the PBX port (nil: plaintext).
+    var pbxTLS: TLSFiles?
+    /// TLS on the HTTP listener (nil: plaintext); the console's cookies are then `Secure`.
+    var httpTLS: TLSFiles?
 
     struct Problem: Error, CustomStringConvertible, Equatable {
         var description: String
@@ -102,6 +106,22 @@ struct ServeSettings: Equatable {
             }
             settings.logFormat = format
         }
+
+        func tlsFiles(certificate: ServeSetting, key: ServeSetting, clientCA: ServeSetting?) throws -> TLSFiles? {
+            let (certificateFile, keyFile) = (text(certificate), text(key))
+            let caFile = clientCA.flatMap { text($0) }
+            guard let certificateFile, let keyFile else {
+                guard certificateFile == nil, keyFile == nil, caFile == nil else {
+                    throw Problem(description: "\(certificate.names) and \(key.names) go together"
+                        + (clientCA.map { ", and \($0.rawValue) needs both" } ?? ""))
+                }
+                return nil
+            }
+            return TLSFiles(certificate: certificateFile, key: keyFile, clientCA: caFile)
+        }
+
+        settings.pbxTLS = try tlsFiles(certificate: .pbxTlsCertificate, key: .pbxTlsKey, clientCA: .pbxTlsClientCa)
+        settings.httpTLS = try tlsFiles(certificate: .httpTlsCertificate, key: .httpTlsKey, clientCA: nil)
 
         settings.insecureDev = insecureDev
         // A secret given directly (environment or file) is used before a secret file named in them.

@@ -4,9 +4,12 @@ import Journal
 import Ledger
 import Logging
 import Metering
+import NIOConcurrencyHelpers
 import NIOCore
+import NIOSSL
 import PBXServer
 import ServiceLifecycle
+import UnixSignals
 
 /// The ledger's writer as a service: on shutdown it commits what is queued, then stops.
 ///
@@ -97,6 +100,33 @@ struct ListenerService: Service {
             try await service.run()
         } catch where (error is IOError || error is SocketAddressError) && !readiness.isBound(listener) {
             throw ListenerFailure(address: address, underlying: error)
+        }
+    }
+}
+
+/// Reloads the TLS certificates on SIGHUP (`systemctl reload tollgate`): new connections get the new ones, open
+/// connections keep theirs. Files that do not load leave the previous certificates in place, with an error logged.
+struct TLSReloadService: Service {
+    let listeners: [(files: TLSFiles, contexts: NIOLockedValueBox<NIOSSLContext>)]
+    let logger: Logger
+
+    func run() async throws {
+        // Trapped also without TLS: SIGHUP's default would end the process (`systemctl reload` must not). The
+        // loop ends only at shutdown, since a service of the group that returns ends the whole group.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            if listeners.isEmpty { logger.info("SIGHUP: no TLS certificate to reload; other settings need a restart") }
+            for (files, contexts) in listeners {
+                do {
+                    let context = try files.makeContext()
+                    contexts.withLockedValue { $0 = context }
+                    logger.info("TLS certificate reloaded", metadata: .fields([.path: "\(files.certificate)"]))
+                } catch {
+                    logger.error("TLS certificate not reloaded; the previous one stays in use", metadata: .fields([
+                        .path: "\(files.certificate)", .error: "\(error)",
+                    ]))
+                }
+            }
         }
     }
 }

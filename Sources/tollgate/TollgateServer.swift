@@ -7,6 +7,8 @@ import Ledger
 import Logging
 import Metering
 import PBXServer
+import NIOSSL
+import NIOConcurrencyHelpers
 import ServiceLifecycle
 import UnixSignals
 
@@ -26,6 +28,9 @@ struct TollgateServer {
         let lock = try DataDirectoryLock(dataDirectory: settings.dataDirectory)
         defer { withExtendedLifetime(lock) {} }
         try backUpBeforeMigrating()
+        // Certificates are read before anything else opens: a bad file stops the start with its name.
+        let pbxTLS = try settings.pbxTLS?.makeBox()
+        let httpTLS = try settings.httpTLS?.makeBox()
         let ledger = try SQLiteLedger(path: SQLiteLedger.path(dataDirectory: settings.dataDirectory))
         let engine = MeteringEngine(
             clock: ContinuousClock(), originEpochMillis: Int64(Date().timeIntervalSince1970 * 1000), journal: ledger,
@@ -35,7 +40,7 @@ struct TollgateServer {
             session: .init(secret: settings.pbxSecret, serverVersion: Tollgate.version,
                            heartbeatIntervalMillis: settings.heartbeatIntervalMillis,
                            maxFrameBytes: settings.maxFrameBytes),
-            resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000))
+            resyncGraceMillis: Int64(settings.resyncGraceSeconds) * 1000, tls: pbxTLS))
         let dataURL = URL(fileURLWithPath: settings.dataDirectory)
         let operations = try await AdminOperations(
             engine: engine, ledger: ledger,
@@ -50,7 +55,8 @@ struct TollgateServer {
         let (settings, logger) = (settings, logger)
         let systemd = SystemdNotifier()
         let readiness = Readiness { ports in
-            let pbx = "\(settings.pbxHost):\(ports[.pbx] ?? 0)", http = "\(settings.httpHost):\(ports[.http] ?? 0)"
+            let pbx = "\(settings.pbxTLS == nil ? "" : "tls://")\(settings.pbxHost):\(ports[.pbx] ?? 0)"
+            let http = "\(settings.httpTLS == nil ? "http" : "https")://\(settings.httpHost):\(ports[.http] ?? 0)"
             logger.info("serving", metadata: .fields([
                 .dataDirectory: "\(settings.dataDirectory)", .pbxAddress: "\(pbx)", .httpAddress: "\(http)",
             ]))
@@ -59,7 +65,8 @@ struct TollgateServer {
         }
         var application = AdminHTTPServer.application(
             operations: operations,
-            surfaces: [AdminAPI(operations: operations), try AdminConsole(operations: operations)],
+            surfaces: [AdminAPI(operations: operations),
+                       try AdminConsole(operations: operations, secureCookies: settings.httpTLS != nil)],
             host: settings.httpHost, port: settings.httpPort,
             onBound: { readiness.bound(.http, port: $0) },
             readiness: {
@@ -72,13 +79,18 @@ struct TollgateServer {
                 return ReadinessReport(ready: ledgerFailure == nil && readiness.isBound(.pbx)
                     && readiness.isBound(.http), checks: checks)
             },
-            logger: Logger(label: "tollgate.http"))
+            tls: httpTLS, logger: Logger(label: "tollgate.http"))
         // Restores sessions and the administrator; it needs the ledger's writer, which runs by then.
         application.beforeServerStarts { try await operations.prepare() }
         let group = ServiceGroup(configuration: .init(
             services: [
                 .init(service: LedgerService(ledger: ledger)),
                 .init(service: SystemdService(notifier: systemd, time: engine.scheduler.time)),
+                .init(service: TLSReloadService(
+                    listeners: [(settings.pbxTLS, pbxTLS), (settings.httpTLS, httpTLS)].compactMap { files, box in
+                        files.flatMap { files in box.map { (files, $0) } }
+                    },
+                    logger: logger)),
                 .init(service: EngineService(engine: engine, resyncGrace: .seconds(settings.resyncGraceSeconds),
                                              logger: logger)),
                 .init(service: ListenerService(

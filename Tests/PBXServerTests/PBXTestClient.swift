@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import NIOSSL
 @testable import PBXWire
 import SwiftProtobuf
 
@@ -18,7 +19,8 @@ final class PBXTestClient {
 
     /// Connects, runs `body` with the client, and closes the connection.
     /// `receiveBufferBytes` shrinks the socket's receive buffer, so a client that stops reading backs up fast.
-    static func connect<T: Sendable>(port: Int, receiveBufferBytes: Int? = nil,
+    /// `tls`: speak TLS with this client context (its trust roots, and its certificate if it has one).
+    static func connect<T: Sendable>(port: Int, receiveBufferBytes: Int? = nil, tls: NIOSSLContext? = nil,
                                      _ body: (PBXTestClient) async throws -> T) async throws -> T {
         var bootstrap = ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
         if let receiveBufferBytes {
@@ -27,6 +29,10 @@ final class PBXTestClient {
         let channel = try await bootstrap
             .connect(host: "127.0.0.1", port: port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls {
+                        try channel.pipeline.syncOperations.addHandler(
+                            try NIOSSLClientHandler(context: tls, serverHostname: nil))
+                    }
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(FrameDecoder()))
                     return try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }

@@ -75,7 +75,7 @@ struct RestoreCommandTests {
         defer { directory.remove() }
         let names = (1...5).map { BackupRotation.name(at: Date(timeIntervalSince1970: 1_800_000_000 + Double($0) * 86_400)) }
         for name in names + ["notes.txt", "tollgate-manual.sqlite", "tollgate-2026120XT000000Z.sqlite"] {
-            FileManager.default.createFile(atPath: directory.file(name), contents: Data())
+            _ = FileManager.default.createFile(atPath: directory.file(name), contents: Data())
         }
         #expect(names[0] == "tollgate-20270116T080000Z.sqlite")
         #expect(try BackupRotation.beyond(2, in: directory.path) == names.prefix(3).map { directory.file($0) })

@@ -80,7 +80,8 @@ struct ServeSettingsTests {
             .dataDir: "/d", .pbxListen: "127.0.0.2:1", .pbxSecret: "sec", .pbxSecretFile: "unused",
             .resyncGrace: "7", .pbxHeartbeatIntervalMs: "2000", .pbxMaxFrameBytes: "4096", .httpListen: "127.0.0.3:2",
             .licenseDir: "/l", .licensePublicKey: "k", .adminPassword: "pw", .bcryptCost: "5", .eventLoops: "1",
-            .logLevel: "debug", .logFormat: "json",
+            .logLevel: "debug", .logFormat: "json", .pbxTlsCertificate: "/c.pem", .pbxTlsKey: "/k.pem",
+            .pbxTlsClientCa: "/ca.pem", .httpTlsCertificate: "/hc.pem", .httpTlsKey: "/hk.pem",
         ]
         #expect(Set(values.keys) == Set(ServeSetting.allCases))
         let env = Dictionary(uniqueKeysWithValues: values.map { ($0.key.environmentName, $0.value) })
@@ -100,6 +101,9 @@ struct ServeSettingsTests {
         expected.eventLoops = 1
         expected.logLevel = .debug
         expected.logFormat = .json
+        expected.pbxTLS = TLSFiles(certificate: "/c.pem", key: "/k.pem", clientCA: "/ca.pem")
+        expected.httpTLS = TLSFiles(certificate: "/hc.pem", key: "/hk.pem", clientCA: nil)
+        #expect(ServeSetting.pbxTlsClientCa.environmentName == "TOLLGATE_PBX_TLS_CLIENT_CA")
         #expect(settings == expected)
         // The same values from a config file.
         let yaml = values.map { "\($0.key.rawValue): \"\($0.value)\"" }.sorted().joined(separator: "\n")
@@ -130,6 +134,8 @@ struct ServeSettingsTests {
         #expect(await problem(["--log-format", "xml"])?.hasSuffix("\"xml\" is not allowed; text or json") == true)
         #expect(await problem(yaml: "pbxMaxFrameBytes: 10")?.contains("from 1024 to 16777216 bytes") == true)
         #expect(await problem(yaml: "bcryptCost: 40")?.contains("bcryptCost / TOLLGATE_BCRYPT_COST: \"40\"") == true)
+        #expect(await problem(yaml: "pbxTlsCertificate: /c.pem")?.contains("go together") == true)
+        #expect(await problem(yaml: "pbxTlsClientCa: /ca.pem")?.contains("pbxTlsClientCa needs both") == true)
     }
 
     @Test("bad listen addresses are refused", arguments: ["7070", "host:", ":70", "h:99999", "h:x"])
