@@ -42,6 +42,13 @@ if curl -fsS --max-time 5 "http://127.0.0.1:$http/readyz" >/dev/null 2>&1; then 
 cookie=$(curl -sS -i --cacert "$work/first-ca.pem" -X POST "$url/login" -H "Origin: $url" \
     --data "user=admin&password=admin-password-1" | grep -i '^set-cookie:' || true)
 echo "$cookie" | grep -qi "secure" || fail "the session cookie is not Secure: $cookie"
+echo "-- the admin CLI over HTTPS"
+export TOLLGATE_API="https://127.0.0.1:$http" TOLLGATE_API_CA="$work/first-ca.pem" TOLLGATE_TOKEN_FILE="$work/token"
+TOLLGATE_PASSWORD=admin-password-1 "$tollgate" login --user admin >/dev/null || fail "tollgate login over HTTPS"
+"$tollgate" billing status --json | grep -q '"billingEnabled"' || fail "tollgate billing status over HTTPS"
+if TOLLGATE_API_CA="$work/second-ca.pem" "$tollgate" billing status >/dev/null 2>&1; then
+    fail "the CLI trusted a certificate its CA did not sign"
+fi
 echo "-- a plaintext PBX on the TLS port"
 make --quiet -C clients/c build/libtollgate-client.so.1 >/dev/null
 cc -Wall -Werror clients/c/tests/installed.c -Iclients/c -Lclients/c/build -ltollgate-client \

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+public import NIOSSL
 
 /// An HTTP reply as the CLI and the tests see it.
 public struct HTTPReply: Sendable {
@@ -21,16 +22,18 @@ public struct AdminClientError: Error, Sendable, CustomStringConvertible {
     public var description: String
 }
 
-/// A small HTTP/1.1 client for the admin API: one connection per request, on SwiftNIO's HTTP codec.
+/// A small HTTP/1.1 client for the admin API: one connection per request, on SwiftNIO's HTTP codec, over TLS when
+/// the listener serves HTTPS.
 ///
-/// Written on NIOHTTP1 (already a dependency) rather than AsyncHTTPClient, which would add swift-nio-ssl and
-/// BoringSSL to every build for a loopback-only client.
+/// Written on NIOHTTP1 rather than AsyncHTTPClient: a request a command makes needs no pool, redirects or proxies.
 public struct AdminHTTPClient: Sendable {
     public var host: String
     public var port: Int
     public var token: String?
     /// Largest reply body read (exports can be large).
     public var maxBodyBytes = 512 << 20
+    /// HTTPS with this client context (its trust roots); nil: plain HTTP.
+    public var tls: NIOSSLContext?
 
     public init(host: String, port: Int, token: String? = nil) {
         self.host = host
@@ -44,11 +47,18 @@ public struct AdminHTTPClient: Sendable {
         -> HTTPReply
     {
         let channel: NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>
+        let (tls, host) = (tls, host)
+        // SNI and the name checked are the host's name; an address is checked against the certificate's IP entries.
+        let isAddress = host.contains(":") || host.allSatisfy { $0.isNumber || $0 == "." }
         do {
             channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
                 .connectTimeout(.seconds(5))
                 .connect(host: host, port: port) { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        if let tls {
+                            try channel.pipeline.syncOperations.addHandler(
+                                try NIOSSLClientHandler(context: tls, serverHostname: isAddress ? nil : host))
+                        }
                         try channel.pipeline.syncOperations.addHTTPClientHandlers()
                         return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(
                             wrappingChannelSynchronously: channel)

@@ -1,11 +1,14 @@
 import AdminClient
 import ArgumentParser
 import Foundation
+import NIOSSL
 
 /// Where the API is and who is calling: shared by every admin subcommand.
 struct APIOptions: ParsableArguments {
-    @Option(name: .customLong("api"), help: "HOST:PORT of `tollgate serve`'s HTTP API (env TOLLGATE_API; default 127.0.0.1:8080).")
+    @Option(name: .customLong("api"), help: "HOST:PORT of `tollgate serve`'s HTTP API, or https://HOST:PORT when it serves HTTPS (env TOLLGATE_API; default 127.0.0.1:8080).")
     var api: String?
+    @Option(name: .customLong("api-ca"), help: "With https://: the CA file (PEM) to trust for the API's certificate (env TOLLGATE_API_CA; default the system's CAs).")
+    var apiCA: String?
     @Option(name: .customLong("token"), help: "A session token (env TOLLGATE_TOKEN; default: the one `tollgate login` saved).")
     var token: String?
     @Flag(name: .customLong("json"), help: "Print the API's JSON instead of a table.")
@@ -20,11 +23,28 @@ struct APIOptions: ParsableArguments {
 
     func client(authenticated: Bool = true) throws -> AdminHTTPClient {
         let environment = ProcessInfo.processInfo.environment
-        let address = api ?? environment["TOLLGATE_API"] ?? "127.0.0.1:8080"
-        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
-            throw ValidationError("--api must be HOST:PORT")
+        var address = api ?? environment["TOLLGATE_API"] ?? "127.0.0.1:8080"
+        let https = address.hasPrefix("https://")
+        if https { address.removeFirst("https://".count) } else if address.hasPrefix("http://") {
+            address.removeFirst("http://".count)
         }
-        var client = AdminHTTPClient(host: String(address[..<colon]), port: port)
+        guard let colon = address.lastIndex(of: ":"), let port = Int(address[address.index(after: colon)...]) else {
+            throw ValidationError("--api must be HOST:PORT or https://HOST:PORT")
+        }
+        var host = String(address[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        var client = AdminHTTPClient(host: host, port: port)
+        if https {
+            var configuration = TLSConfiguration.makeClientConfiguration()
+            if let ca = apiCA ?? environment["TOLLGATE_API_CA"] {
+                do {
+                    configuration.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(ca))
+                } catch {
+                    throw ValidationError("--api-ca \(ca): not a readable PEM certificate (\(error))")
+                }
+            }
+            client.tls = try NIOSSLContext(configuration: configuration)
+        }
         if authenticated {
             client.token = token ?? environment["TOLLGATE_TOKEN"]
                 ?? (try? String(contentsOf: Self.tokenFile, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
