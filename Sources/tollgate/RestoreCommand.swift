@@ -48,32 +48,47 @@ struct RestoreCommand: AsyncParsableCommand {
             + (replaced.map { "; the ledger it replaced is kept as \($0)" } ?? ""))
     }
 
-    /// Copies the backup beside the ledger, then renames it into place, so a failure midway leaves the old ledger
-    /// whole. Returns where the replaced ledger was kept, if there was one.
-    static func replaceLedger(in directory: String, with backup: String) throws -> String? {
+    /// Copies the backup beside the ledger, then renames it into place. A failure at any step puts back what was
+    /// moved, so the directory holds the old ledger whole, never none. Returns where the replaced ledger was kept,
+    /// if there was one. `move` is the rename (injected by tests to fail).
+    static func replaceLedger(in directory: String, with backup: String,
+                              move: (String, String) throws -> Void = { try FileManager.default.moveItem(atPath: $0, toPath: $1) })
+        throws -> String?
+    {
         let files = FileManager.default
         let ledger = SQLiteLedger.path(dataDirectory: directory)
         let incoming = ledger + ".restoring"
         try? files.removeItem(atPath: incoming)
         try files.copyItem(atPath: backup, toPath: incoming)
         try fsync(path: incoming)
-        var kept: String?
-        if files.fileExists(atPath: ledger) {
-            let stamp = ISO8601DateFormatter.string(
-                from: Date(), timeZone: .gmt, formatOptions: [.withFullDate, .withTime, .withTimeZone])
-                .replacingOccurrences(of: ":", with: "")
-            let keep = ledger + ".replaced-" + stamp
-            try files.moveItem(atPath: ledger, toPath: keep)
-            kept = keep
-            // The write-ahead log belongs to the replaced ledger; left here it would be replayed into the backup.
-            for suffix in ["-wal", "-shm"] where files.fileExists(atPath: ledger + suffix) {
-                try files.moveItem(atPath: ledger + suffix, toPath: keep + suffix)
-            }
+        var moved: [(from: String, to: String)] = []
+        func step(_ from: String, _ to: String) throws {
+            try move(from, to)
+            moved.append((from, to))
         }
-        // The call index is derived from the ledger and rebuilt when missing.
+        var kept: String?
+        do {
+            if files.fileExists(atPath: ledger) {
+                let stamp = ISO8601DateFormatter.string(
+                    from: Date(), timeZone: .gmt, formatOptions: [.withFullDate, .withTime, .withTimeZone])
+                    .replacingOccurrences(of: ":", with: "")
+                let keep = ledger + ".replaced-" + stamp
+                try step(ledger, keep)
+                kept = keep
+                // The write-ahead log belongs to the replaced ledger; left here it would be replayed into the backup.
+                for suffix in ["-wal", "-shm"] where files.fileExists(atPath: ledger + suffix) {
+                    try step(ledger + suffix, keep + suffix)
+                }
+            }
+            try step(incoming, ledger)
+        } catch {
+            for (from, to) in moved.reversed() { try? move(to, from) }
+            try? files.removeItem(atPath: incoming)
+            throw error
+        }
+        // The call index is derived from the ledger and rebuilt when missing; it may be ahead of the backup.
         let index = String(ledger.dropLast(".sqlite".count)) + "-call-index.sqlite"
         for suffix in ["", "-wal", "-shm"] { try? files.removeItem(atPath: index + suffix) }
-        try files.moveItem(atPath: incoming, toPath: ledger)
         try fsync(path: directory)
         return kept
     }

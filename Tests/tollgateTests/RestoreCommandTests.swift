@@ -61,6 +61,28 @@ struct RestoreCommandTests {
         withExtendedLifetime(held) {}
     }
 
+    @Test("a rename failing midway puts the old ledger back whole: never a directory without a ledger")
+    func failedReplaceRollsBack() throws {
+        let directory = try TemporaryDirectory("restore-rollback")
+        defer { directory.remove() }
+        let ledger = SQLiteLedger.path(dataDirectory: directory.path)
+        try Data("old ledger".utf8).write(to: URL(fileURLWithPath: ledger))
+        try Data("old log".utf8).write(to: URL(fileURLWithPath: ledger + "-wal"))
+        let backup = directory.file("backup.sqlite")
+        try Data("backup".utf8).write(to: URL(fileURLWithPath: backup))
+        struct Refused: Error {}
+        #expect(throws: Refused.self) {
+            try RestoreCommand.replaceLedger(in: directory.path, with: backup) { from, to in
+                if from.hasSuffix(".restoring") { throw Refused() }
+                try FileManager.default.moveItem(atPath: from, toPath: to)
+            }
+        }
+        #expect(try String(contentsOfFile: ledger, encoding: .utf8) == "old ledger")
+        #expect(try String(contentsOfFile: ledger + "-wal", encoding: .utf8) == "old log")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: directory.path).sorted()
+            == ["backup.sqlite", "tollgate.sqlite", "tollgate.sqlite-wal"])
+    }
+
     @Test("the lock is released with its holder")
     func lockReleased() throws {
         let directory = try TemporaryDirectory("lock")
