@@ -29,7 +29,7 @@ fail() { echo "test-install: FAILED: $*" >&2; [ -f "$root/serve.log" ] && tail -
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 echo "-- a fresh Debian 12 root"
-debootstrap --variant=minbase --include=adduser,libsqlite3-0,libprotobuf-c-dev bookworm "$root" "$mirror" \
+debootstrap --variant=minbase --include=adduser,libsqlite3-0,libprotobuf-c-dev,libssl-dev bookworm "$root" "$mirror" \
     > "$root.debootstrap.log" 2>&1 || { tail -20 "$root.debootstrap.log"; fail "debootstrap"; }
 rm -f "$root.debootstrap.log"
 mount -t proc proc "$root/proc"

@@ -7,7 +7,7 @@ needed=()
 # jansson build and exercise the Kamailio agent with real SIP calls; dpkg-dev, fakeroot, lintian, debootstrap,
 # systemd (systemd-analyze), curl and man-db build, check and install the Debian packages; prometheus brings
 # promtool for the metrics and alert rules.
-packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev make gcc pkg-config)
+packages=(libsqlite3-dev protobuf-c-compiler libprotobuf-c-dev libssl-dev make gcc pkg-config)
 [ "${1:-}" = "--tests" ] && packages+=(libreoffice-calc-nogui chromium chromium-driver libjansson-dev kamailio
     kamailio-extra-modules kamailio-json-modules kamailio-cnxcc-modules sip-tester dpkg-dev fakeroot lintian
     debootstrap systemd curl man-db prometheus)

@@ -73,13 +73,15 @@ public final class PBXServer: Sendable {
             .bind(host: configuration.host, port: configuration.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     let envelopes = EnvelopeDecoder()
+                    let peerNames = PeerNodeNames()
                     if let tls {
                         try channel.pipeline.syncOperations.addHandler(
-                            TLSGate(contexts: tls, envelopeDecoder: envelopes, logger: logger))
+                            TLSGate(contexts: tls, envelopeDecoder: envelopes, peerNames: peerNames, logger: logger))
                     }
                     try channel.pipeline.syncOperations.addHandlers(
                         ByteToMessageHandler(FrameDecoder(maxFrameBytes: maxFrame)), envelopes)
-                    return try NIOAsyncChannel<InboundEnvelope, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    return (try NIOAsyncChannel<InboundEnvelope, ByteBuffer>(wrappingChannelSynchronously: channel),
+                            peerNames)
                 }
             }
         onBound(server.channel.localAddress?.port ?? configuration.port)
@@ -87,8 +89,8 @@ public final class PBXServer: Sendable {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask { await self.routePushes() }
             try await server.executeThenClose { connections in
-                for try await connection in connections {
-                    group.addTask { await self.serve(connection) }
+                for try await (connection, peerNames) in connections {
+                    group.addTask { await self.serve(connection, peerNames: peerNames) }
                 }
             }
         }
@@ -96,7 +98,7 @@ public final class PBXServer: Sendable {
 
     /// Runs one connection: its session on each frame, in order, its one writer, its idle watch; then tells the
     /// engine it is gone (which keeps its calls for the grace period).
-    func serve(_ channel: NIOAsyncChannel<InboundEnvelope, ByteBuffer>) async {
+    func serve(_ channel: NIOAsyncChannel<InboundEnvelope, ByteBuffer>, peerNames: PeerNodeNames) async {
         openConnections.add(1, ordering: .relaxed)
         defer { openConnections.subtract(1, ordering: .relaxed) }
         let writer = SessionWriter(maxQueued: configuration.maxQueuedPushes,
@@ -104,7 +106,7 @@ public final class PBXServer: Sendable {
         let socket = channel.channel
         let closeSocket: @Sendable () -> Void = { socket.close(promise: nil) }
         var session = PBXSession(engine: engine, configuration: configuration, writer: writer, close: closeSocket,
-                                 logger: logger)
+                                 certifiedNodeIDs: { peerNames.certified }, logger: logger)
         do {
             try await channel.executeThenClose { inbound, outbound in
                 try await withThrowingDiscardingTaskGroup { group in

@@ -40,6 +40,8 @@ public struct PBXSession {
     let activity: ConnectionActivity
     /// The route of the calls this session owns, once it is established.
     private(set) var route: PBXConnection?
+    /// The node ids the connection's client certificate names (nil: none presented), read when the Hello comes.
+    private let certifiedNodeIDs: @Sendable () -> [String]?
 
     /// A session on a new connection. `pushes` queues a push for the connection's writer (false when the PBX is
     /// not reading and the queue is full); `close` closes the connection (a PBX not reading its pushes).
@@ -50,16 +52,19 @@ public struct PBXSession {
                   logger: logger)
     }
 
-    /// A session whose pushes go to `writer`.
+    /// A session whose pushes go to `writer`; `certifiedNodeIDs` reads the client certificate's node ids.
     init(engine: MeteringEngine, configuration: PBXServer.Configuration, writer: SessionWriter,
-         close: @escaping @Sendable () -> Void, logger: Logger) {
+         close: @escaping @Sendable () -> Void, certifiedNodeIDs: @escaping @Sendable () -> [String]?,
+         logger: Logger) {
         self.init(engine: engine, configuration: configuration, pushes: writer.push, queuedPushes: writer.queued,
-                  close: close, logger: logger)
+                  close: close, certifiedNodeIDs: certifiedNodeIDs, logger: logger)
     }
 
     private init(engine: MeteringEngine, configuration: PBXServer.Configuration,
                  pushes: @escaping @Sendable ([UInt8]) -> Bool, queuedPushes: @escaping @Sendable () -> Int,
-                 close: @escaping @Sendable () -> Void, logger: Logger) {
+                 close: @escaping @Sendable () -> Void, certifiedNodeIDs: @escaping @Sendable () -> [String]? = { nil },
+                 logger: Logger) {
+        self.certifiedNodeIDs = certifiedNodeIDs
         self.queuedPushes = queuedPushes
         self.engine = engine
         self.configuration = configuration
@@ -79,6 +84,7 @@ public struct PBXSession {
     /// Handles one whole frame; nil when there is nothing to write (a push acknowledgement, input after close).
     public mutating func received(_ frame: InboundEnvelope) async -> Output? {
         activity.touch(engine.nowMillis())
+        if !isEstablished { machine.certifiedNodeIDs = certifiedNodeIDs() }
         switch machine.received(frame, nowMillis: engine.nowMillis(), sessionID: UUID().uuidString) {
         case .send(let payload):
             return .reply(payload)

@@ -14,11 +14,15 @@ final class TLSGate: ChannelInboundHandler, RemovableChannelHandler {
     private let contexts: NIOLockedValueBox<NIOSSLContext>
     /// The refusal goes after this handler, where whole envelopes come out.
     private let envelopeDecoder: any ChannelHandler
+    /// Where the client certificate's names go for the session.
+    private let peerNames: PeerNodeNames
     private let logger: Logger
 
-    init(contexts: NIOLockedValueBox<NIOSSLContext>, envelopeDecoder: any ChannelHandler, logger: Logger) {
+    init(contexts: NIOLockedValueBox<NIOSSLContext>, envelopeDecoder: any ChannelHandler, peerNames: PeerNodeNames,
+         logger: Logger) {
         self.contexts = contexts
         self.envelopeDecoder = envelopeDecoder
+        self.peerNames = peerNames
         self.logger = logger
     }
 
@@ -28,6 +32,8 @@ final class TLSGate: ChannelInboundHandler, RemovableChannelHandler {
         do {
             if first == 0x16 {
                 let ssl = NIOSSLServerHandler(context: contexts.withLockedValue { $0 })
+                let names = ClientCertificateNames(into: peerNames)
+                try context.pipeline.syncOperations.addHandler(names, position: .after(self))
                 try context.pipeline.syncOperations.addHandler(ssl, position: .after(self))
             } else {
                 logger.warning("a plaintext connection on the TLS port refused", metadata: .fields([

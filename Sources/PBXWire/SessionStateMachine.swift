@@ -47,6 +47,10 @@ public struct SessionStateMachine: Sendable {
 
     public private(set) var state: State = .awaitingHello
     private let configuration: Configuration
+    /// The node ids the connection's client certificate names (its DNS subject alternative names), when it
+    /// presented one (a TLS port with a client CA): the Hello must be from one of them, so that a node's
+    /// certificate cannot stand for another node. nil: no client certificate, any node id.
+    public var certifiedNodeIDs: [String]?
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -140,6 +144,13 @@ public struct SessionStateMachine: Sendable {
         }
         guard (1...128).contains(hello.nodeID.utf8.count) else {
             return close(WireReplies.ack(correlationID: id, status: .invalid("node_id must be 1-128 bytes", field: "nodeId")))
+        }
+        if let certified = certifiedNodeIDs, !certified.contains(hello.nodeID) {
+            let names = certified.isEmpty ? "names no node (no DNS subjectAltName)"
+                : "is for " + certified.map { "\"\($0)\"" }.joined(separator: ", ")
+            return close(WireReplies.ack(correlationID: id, status: WireStatus(
+                .unauthenticated, "this connection's client certificate \(names), not node \"\(hello.nodeID)\"",
+                field: "nodeId")))
         }
         state = .established(nodeID: hello.nodeID, sessionID: sessionID)
         var reply = Tollgate_Pbx_V1_HelloReply()

@@ -51,11 +51,11 @@ struct PBXServerTLSTests {
     }
 
     /// Hello over a connection; nil when the connection failed or closed without a reply.
-    static func hello(port: Int, tls: NIOSSLContext?) async -> Tollgate_Pbx_V1_Envelope? {
-        try? await PBXTestClient.connect(port: port, tls: tls) { pbx in try await pbx.hello() }
+    static func hello(port: Int, tls: NIOSSLContext?, node: String = "pbx-test") async -> Tollgate_Pbx_V1_Envelope? {
+        try? await PBXTestClient.connect(port: port, tls: tls) { pbx in try await pbx.hello(node: node) }
     }
 
-    @Test("a PBX with a certificate from the client CA gets its session; without one, or with a stranger's, none")
+    @Test("a PBX with a certificate from the client CA gets its session as the node it names; without one, with a stranger's, or as another node, none")
     func mutualTLS() async throws {
         let directory = try TemporaryDirectory("tls")
         defer { directory.remove() }
@@ -64,8 +64,13 @@ struct PBXServerTLSTests {
         let h = try await Harness(server: try ca.issue("127.0.0.1"), clientCA: ca.certificate)
         defer { h.task.cancel() }
 
-        let ok = await Self.hello(port: h.port, tls: try Self.client(trusting: ca.certificate, identity: try ca.issue("pbx-a")))
+        let nodeA = try Self.client(trusting: ca.certificate, identity: try ca.issue("pbx-a"))
+        let ok = await Self.hello(port: h.port, tls: nodeA, node: "pbx-a")
         #expect(ok?.status.code == .ok && ok?.helloReply.sessionID.isEmpty == false)
+        // Node A's certificate does not stand for node B.
+        let posing = await Self.hello(port: h.port, tls: nodeA, node: "pbx-b")
+        #expect(posing?.status.code == .unauthenticated)
+        #expect(posing?.status.message == "this connection's client certificate is for \"pbx-a\", not node \"pbx-b\"")
         #expect(await Self.hello(port: h.port, tls: try Self.client(trusting: ca.certificate)) == nil)
         #expect(await Self.hello(port: h.port, tls: try Self.client(
             trusting: ca.certificate, identity: try stranger.issue("pbx-b"))) == nil)

@@ -85,10 +85,10 @@ final class PBXTestClient {
         return nil
     }
 
-    func hello(secret: String = "s3cret") async throws -> Tollgate_Pbx_V1_Envelope? {
+    func hello(secret: String = "s3cret", node: String = "pbx-test") async throws -> Tollgate_Pbx_V1_Envelope? {
         var hello = Tollgate_Pbx_V1_Hello()
         hello.protocolMajor = 1
-        hello.nodeID = "pbx-test"
+        hello.nodeID = node
         hello.secret = secret
         return try await call(.hello(hello))
     }

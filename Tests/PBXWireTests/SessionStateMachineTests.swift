@@ -70,6 +70,28 @@ struct SessionStateMachineTests {
         #expect(machine.state == .established(nodeID: "pbx-1", sessionID: "s"))
     }
 
+    @Test("with a client certificate, only a node it names may say Hello; without one, any node",
+          arguments: [(["pbx-1"], true), (["pbx-2", "pbx-1"], true), (["pbx-2"], false), ([], false), (nil, true)]
+              as [([String]?, Bool)])
+    func certifiedNode(names: [String]?, accepted: Bool) {
+        var machine = SessionStateMachine(configuration: Self.configuration)
+        machine.certifiedNodeIDs = names
+        let action = machine.received(Self.hello(node: "pbx-1"), nowMillis: 1, sessionID: "s")
+        if accepted {
+            #expect(machine.state == .established(nodeID: "pbx-1", sessionID: "s"))
+            return
+        }
+        guard case .sendAndClose(let bytes) = action else {
+            Issue.record("not closed")
+            return
+        }
+        let status = Self.decode(bytes).status
+        #expect(status.code == .unauthenticated && status.field == "nodeId")
+        #expect(status.message.contains("not node \"pbx-1\""))
+        #expect(status.message.contains(names == [] ? "names no node" : "is for \"pbx-2\""))
+        #expect(machine.state == .closed)
+    }
+
     struct Refusal: CustomTestStringConvertible, Sendable {
         let name: String
         let frame: ByteBuffer

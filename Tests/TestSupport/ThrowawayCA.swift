@@ -18,13 +18,16 @@ public struct ThrowawayCA: Sendable {
                           "-keyout", key, "-out", certificate, "-days", "2", "-subj", "/CN=\(name) test CA"])
     }
 
-    /// A certificate this CA signs, for a server at 127.0.0.1 or a client called `commonName`: (certificate, key).
+    /// A certificate this CA signs, for a server at 127.0.0.1 (`"127.0.0.1"`: that IP and localhost as its names)
+    /// or for the PBX node called `commonName` (its DNS name, which the server matches to the Hello's node id):
+    /// (certificate, key).
     public func issue(_ commonName: String) throws -> (certificate: String, key: String) {
         let base = "\(directory)/\(name)-\(commonName)"
         try Self.openssl(["req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                           "-keyout", "\(base).key", "-out", "\(base).csr", "-subj", "/CN=\(commonName)"])
         let extensions = "\(base).ext"
-        try "subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n"
+        let names = commonName == "127.0.0.1" ? "IP:127.0.0.1,DNS:localhost" : "DNS:\(commonName)"
+        try "subjectAltName=\(names)\nextendedKeyUsage=serverAuth,clientAuth\n"
             .write(toFile: extensions, atomically: true, encoding: .utf8)
         try Self.openssl(["x509", "-req", "-in", "\(base).csr", "-CA", certificate, "-CAkey", key,
                           "-CAcreateserial", "-out", "\(base).pem", "-days", "2", "-extfile", extensions])

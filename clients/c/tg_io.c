@@ -1,8 +1,11 @@
 /* Socket and framing helpers of the client. See tg_io.h. */
 #include "tg_io.h"
 
+#include "tg_grants.h"
+
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -61,16 +64,73 @@ int tg_io_connect(const char *host, int port, int timeout_ms) {
     return fd;
 }
 
-int tg_io_write_all(int fd, const uint8_t *data, size_t length) {
+int tg_conn_open(tg_conn *conn, const char *host, int port, int timeout_ms, tg_tls_config *tls, char *error,
+                 size_t error_size) {
+    *conn = (tg_conn){.fd = -1};
+    int64_t deadline = tg_mono_ms() + timeout_ms;
+    int fd = tg_io_connect(host, port, timeout_ms);
+    if (fd < 0) {
+        snprintf(error, error_size, "cannot connect to %s:%d: %s", host, port, strerror(errno));
+        return -1;
+    }
+    conn->fd = fd;
+    if (!tls) return 0;
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    conn->tls = tg_tls_session_new(tls, fd, host, error, error_size);
+    if (!conn->tls) {
+        tg_conn_close(conn);
+        return -1;
+    }
+    for (;;) {
+        int rc = tg_tls_handshake(conn->tls);
+        if (rc == 0) return 0;
+        int64_t now = tg_mono_ms();
+        if (rc == -1 || now >= deadline) {
+            if (rc == -1) {
+                snprintf(error, error_size, "%s:%d: %s", host, port, tg_tls_error(conn->tls));
+            } else {
+                snprintf(error, error_size, "%s:%d: no TLS handshake in time", host, port);
+            }
+            tg_conn_close(conn);
+            return -1;
+        }
+        struct pollfd p = {.fd = fd, .events = rc == TG_TLS_WANT_WRITE ? POLLOUT : POLLIN};
+        poll(&p, 1, (int)(deadline - now));
+    }
+}
+
+void tg_conn_close(tg_conn *conn) {
+    tg_tls_session_free(conn->tls);
+    conn->tls = NULL;
+    if (conn->fd >= 0) close(conn->fd);
+    conn->fd = -1;
+}
+
+int tg_conn_write_all(tg_conn *conn, const uint8_t *data, size_t length) {
     while (length > 0) {
-        ssize_t n = send(fd, data, length, MSG_NOSIGNAL);
-        if (n < 0 && errno == EINTR) continue;
+        long n;
+        if (conn->tls) {
+            n = tg_tls_write(conn->tls, data, length);
+            if (n == TG_TLS_WANT_WRITE || n == TG_TLS_WANT_READ) {
+                /* As the plaintext path blocks in send(): wait until the socket takes more. */
+                struct pollfd p = {.fd = conn->fd, .events = n == TG_TLS_WANT_WRITE ? POLLOUT : POLLIN};
+                poll(&p, 1, n == TG_TLS_WANT_WRITE ? -1 : 10);
+                continue;
+            }
+        } else {
+            n = send(conn->fd, data, length, MSG_NOSIGNAL);
+            if (n < 0 && errno == EINTR) continue;
+        }
         if (n <= 0) return -1;
         data += n;
         length -= (size_t)n;
     }
     return 0;
 }
+
+int tg_conn_buffered(tg_conn *conn) { return conn->tls ? tg_tls_pending(conn->tls) : 0; }
+
+const char *tg_conn_error(const tg_conn *conn) { return conn->tls ? tg_tls_error(conn->tls) : ""; }
 
 void tg_inbuf_free(tg_inbuf *in) {
     free(in->bytes);
@@ -79,7 +139,7 @@ void tg_inbuf_free(tg_inbuf *in) {
 
 void tg_inbuf_reset(tg_inbuf *in) { in->start = in->end = 0; }
 
-long tg_inbuf_fill(tg_inbuf *in, int fd) {
+long tg_inbuf_fill(tg_inbuf *in, tg_conn *conn) {
     if (in->start > 0) {
         memmove(in->bytes, in->bytes + in->start, in->end - in->start);
         in->end -= in->start;
@@ -92,8 +152,15 @@ long tg_inbuf_fill(tg_inbuf *in, int fd) {
         in->bytes = bytes;
         in->capacity = capacity;
     }
-    ssize_t n = recv(fd, in->bytes + in->end, in->capacity - in->end, MSG_DONTWAIT);
-    if (n < 0) return (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) ? -2 : -1;
+    long n;
+    if (conn->tls) {
+        n = tg_tls_read(conn->tls, in->bytes + in->end, in->capacity - in->end);
+        if (n == TG_TLS_WANT_READ || n == TG_TLS_WANT_WRITE) return -2;
+        if (n < 0) return -1;
+    } else {
+        n = recv(conn->fd, in->bytes + in->end, in->capacity - in->end, MSG_DONTWAIT);
+        if (n < 0) return (errno == EINTR || errno == EAGAIN || errno == EWOULDBLOCK) ? -2 : -1;
+    }
     in->end += (size_t)n;
     return n;
 }

@@ -37,12 +37,13 @@ struct tg_client {
     char *software;
     tg_options options;
     tg_callbacks callbacks;
+    tg_tls_config *tls;    /* NULL: plaintext */
 
     /* Guards what follows (in the default mode it is never contended). */
     pthread_mutex_t lock;
     /* Frames go out whole, whichever thread writes them (requests, the reader's acknowledgements). */
     pthread_mutex_t write_lock;
-    int fd;
+    tg_conn conn;
     int broken;            /* the connection failed: requests fail at once until tg_reconnect */
     uint64_t next_id;
     tg_grants *grants;
@@ -54,7 +55,7 @@ struct tg_client {
     pthread_t reader;
     int reader_started;
     int wake[2];           /* a byte here wakes the reader (a reconnect, the close) */
-    int next_fd;           /* a reconnect's socket, for the reader to take up (-1: none) */
+    tg_conn next_conn;     /* a reconnect's connection, for the reader to take up (fd -1: none) */
     pthread_cond_t switched;
 };
 
@@ -73,6 +74,14 @@ static void status_from(tg_status *status, const Envelope *reply) {
     }
 }
 
+/* TG_IO_ERROR with what, and TLS's reason when it has one. */
+static void report_lost(tg_status *status, const tg_conn *conn, const char *what) {
+    const char *reason = tg_conn_error(conn);
+    char message[sizeof status->message];
+    snprintf(message, sizeof message, "%s%s%s", what, *reason ? ": " : "", reason);
+    set_status(status, TG_IO_ERROR, message, NULL);
+}
+
 static int send_envelope(tg_client *c, Envelope *envelope) {
     size_t size = tollgate__pbx__v1__envelope__get_packed_size(envelope);
     if (size > TG_MAX_FRAME) return -1;
@@ -84,7 +93,7 @@ static int send_envelope(tg_client *c, Envelope *envelope) {
     frame[3] = (uint8_t)size;
     tollgate__pbx__v1__envelope__pack(envelope, frame + 4);
     pthread_mutex_lock(&c->write_lock);
-    int rc = tg_io_write_all(c->fd, frame, size + 4);
+    int rc = tg_conn_write_all(&c->conn, frame, size + 4);
     pthread_mutex_unlock(&c->write_lock);
     free(frame);
     return rc;
@@ -204,7 +213,7 @@ static Envelope *take_buffered(tg_client *c, uint64_t awaited, int *failed) {
 
 /* Default mode: reads what the socket has, then as take_buffered. */
 static Envelope *read_available(tg_client *c, uint64_t awaited, int *failed) {
-    long n = tg_inbuf_fill(&c->in, c->fd);
+    long n = tg_inbuf_fill(&c->in, &c->conn);
     if (n == 0 || n == -1) {
         *failed = 1;
         return NULL;
@@ -235,13 +244,14 @@ static Envelope *call_default(tg_client *c, Envelope *request, tg_status *status
         }
         int64_t until = next_grant_deadline(c);
         if (until > deadline) until = deadline;
-        struct pollfd p = {.fd = c->fd, .events = POLLIN};
-        int ready = poll(&p, 1, (int)(until > now ? until - now : 0));
+        struct pollfd p = {.fd = c->conn.fd, .events = POLLIN};
+        /* TLS may hold a whole record already taken off the socket: then the socket would not wake the poll. */
+        int ready = tg_conn_buffered(&c->conn) ? 1 : poll(&p, 1, (int)(until > now ? until - now : 0));
         if (ready > 0) reply = read_available(c, request->correlation_id, &failed);
     }
     if (!reply) {
         c->broken = 1;
-        set_status(status, TG_IO_ERROR, "connection lost", NULL);
+        report_lost(status, &c->conn, "connection lost");
         return NULL;
     }
     enforce_grants(c);
@@ -319,34 +329,40 @@ static int finish(Envelope *reply) {
 static void *reader_main(void *argument) {
     tg_client *c = argument;
     for (;;) {
-        int old = -1;
+        tg_conn old = {.fd = -1};
         pthread_mutex_lock(&c->lock);
-        if (c->next_fd >= 0) {
-            /* A reconnect: this thread owns the input, so it is the one to leave the old socket. */
-            old = c->fd;
-            c->fd = c->next_fd;
-            c->next_fd = -1;
+        if (c->next_conn.fd >= 0) {
+            /* A reconnect: this thread owns the input, so it is the one to leave the old connection. */
+            old = c->conn;
+            c->conn = c->next_conn;
+            c->next_conn = (tg_conn){.fd = -1};
             c->broken = 0;
             tg_inbuf_reset(&c->in);
             pthread_cond_broadcast(&c->switched);
         }
-        int closing = c->closing, broken = c->broken, fd = c->fd;
+        int closing = c->closing, broken = c->broken, fd = c->conn.fd;
         int64_t next = tg_grants_next_deadline(c->grants);
         pthread_mutex_unlock(&c->lock);
-        if (old >= 0) close(old);
+        tg_conn_close(&old);
         if (closing) break;
         int64_t now = tg_mono_ms();
         int64_t wait = next == INT64_MAX ? 60000 : next - now;
         if (wait < 0) wait = 0;
         if (wait > 60000) wait = 60000;
         struct pollfd p[2] = {{.fd = c->wake[0], .events = POLLIN}, {.fd = broken ? -1 : fd, .events = POLLIN}};
-        int ready = poll(p, 2, (int)wait);
+        /* Bytes inside the TLS session do not wake the poll: read them now. */
+        int buffered = !broken && tg_conn_buffered(&c->conn);
+        int ready = poll(p, 2, buffered ? 0 : (int)wait);
+        if (buffered) {
+            p[1].revents |= POLLIN;
+            if (ready <= 0) ready = 1;
+        }
         if (ready > 0 && (p[0].revents & POLLIN)) {
             char drain[64];
             while (read(c->wake[0], drain, sizeof drain) > 0) {}
         }
         if (ready > 0 && !broken && (p[1].revents & (POLLIN | POLLHUP | POLLERR))) {
-            long n = tg_inbuf_fill(&c->in, fd);
+            long n = tg_inbuf_fill(&c->in, &c->conn);
             int failed = n == 0 || n == -1;
             const uint8_t *payload;
             size_t length;
@@ -382,7 +398,7 @@ static void *reader_main(void *argument) {
 }
 
 /* Hello on a new connection, answered before anything else can arrive. TG_OK or the failure's code. */
-static int handshake(tg_client *c, int fd, tg_status *status) {
+static int handshake(tg_client *c, tg_conn *conn, tg_status *status) {
     Envelope request = TOLLGATE__PBX__V1__ENVELOPE__INIT;
     Tollgate__Pbx__V1__Hello hello = TOLLGATE__PBX__V1__HELLO__INIT;
     hello.protocol_major = 1;
@@ -404,14 +420,14 @@ static int handshake(tg_client *c, int fd, tg_status *status) {
     frame[2] = (uint8_t)(size >> 8);
     frame[3] = (uint8_t)size;
     tollgate__pbx__v1__envelope__pack(&request, frame + 4);
-    if (tg_io_write_all(fd, frame, size + 4) < 0) {
-        set_status(status, TG_IO_ERROR, "write failed", NULL);
+    if (tg_conn_write_all(conn, frame, size + 4) < 0) {
+        report_lost(status, conn, "write failed");
         return TG_IO_ERROR;
     }
     tg_inbuf in = {0};
     int64_t deadline = tg_mono_ms() + c->options.request_timeout_ms;
     int code = TG_IO_ERROR;
-    set_status(status, TG_IO_ERROR, "connection lost during the handshake", NULL);
+    report_lost(status, conn, "connection lost during the handshake");
     for (;;) {
         const uint8_t *payload;
         size_t length;
@@ -430,34 +446,37 @@ static int handshake(tg_client *c, int fd, tg_status *status) {
             code = TG_DEADLINE_EXCEEDED;
             break;
         }
-        struct pollfd p = {.fd = fd, .events = POLLIN};
-        if (poll(&p, 1, (int)(deadline - now)) > 0) {
-            long n = tg_inbuf_fill(&in, fd);
-            if (n == 0 || n == -1) break;
+        struct pollfd p = {.fd = conn->fd, .events = POLLIN};
+        if (tg_conn_buffered(conn) || poll(&p, 1, (int)(deadline - now)) > 0) {
+            long n = tg_inbuf_fill(&in, conn);
+            if (n == 0 || n == -1) {
+                report_lost(status, conn, "connection lost during the handshake");
+                break;
+            }
         }
     }
     tg_inbuf_free(&in);
     return code;
 }
 
-/* A connected, handshaken socket, or -1 with *status set. */
-static int open_connection(tg_client *c, tg_status *status) {
-    int fd = tg_io_connect(c->host, c->port, c->options.connect_timeout_ms);
-    if (fd < 0) {
-        char message[128];
-        snprintf(message, sizeof message, "cannot connect to %s:%d: %s", c->host, c->port, strerror(errno));
+/* A connected, handshaken connection in *conn: 0, or -1 with *status set. */
+static int open_connection(tg_client *c, tg_conn *conn, tg_status *status) {
+    char message[256];
+    if (tg_conn_open(conn, c->host, c->port, c->options.connect_timeout_ms, c->tls, message, sizeof message) < 0) {
         set_status(status, TG_IO_ERROR, message, NULL);
         return -1;
     }
-    if (handshake(c, fd, status) != TG_OK) {
-        close(fd);
+    if (handshake(c, conn, status) != TG_OK) {
+        tg_conn_close(conn);
         return -1;
     }
-    return fd;
+    return 0;
 }
 
 static void free_client(tg_client *c) {
-    if (c->fd >= 0) close(c->fd);
+    tg_conn_close(&c->conn);
+    tg_conn_close(&c->next_conn);
+    tg_tls_config_free(c->tls);
     if (c->wake[0] >= 0) close(c->wake[0]);
     if (c->wake[1] >= 0) close(c->wake[1]);
     tg_grants_free(c->grants);
@@ -472,14 +491,15 @@ static void free_client(tg_client *c) {
     free(c);
 }
 
-tg_client *tg_connect_with(const char *host, int port, const char *node_id, const char *secret,
-                           const tg_callbacks *callbacks, const tg_options *options, tg_status *status) {
+tg_client *tg_connect_tls(const char *host, int port, const char *node_id, const char *secret,
+                          const tg_callbacks *callbacks, const tg_options *options, const tg_tls_options *tls,
+                          tg_status *status) {
     tg_client *c = calloc(1, sizeof *c);
     if (!c) {
         set_status(status, TG_RESOURCE_EXHAUSTED, "out of memory", NULL);
         return NULL;
     }
-    c->fd = c->wake[0] = c->wake[1] = c->next_fd = -1;
+    c->conn.fd = c->wake[0] = c->wake[1] = c->next_conn.fd = -1;
     pthread_mutex_init(&c->lock, NULL);
     pthread_cond_init(&c->switched, NULL);
     pthread_mutex_init(&c->write_lock, NULL);
@@ -500,8 +520,16 @@ tg_client *tg_connect_with(const char *host, int port, const char *node_id, cons
         free_client(c);
         return NULL;
     }
-    c->fd = open_connection(c, status);
-    if (c->fd < 0) {
+    if (tls) {
+        char message[256];
+        c->tls = tg_tls_config_new(tls, message, sizeof message);
+        if (!c->tls) {
+            set_status(status, TG_IO_ERROR, message, NULL);
+            free_client(c);
+            return NULL;
+        }
+    }
+    if (open_connection(c, &c->conn, status) < 0) {
         free_client(c);
         return NULL;
     }
@@ -516,26 +544,31 @@ tg_client *tg_connect_with(const char *host, int port, const char *node_id, cons
     return c;
 }
 
+tg_client *tg_connect_with(const char *host, int port, const char *node_id, const char *secret,
+                           const tg_callbacks *callbacks, const tg_options *options, tg_status *status) {
+    return tg_connect_tls(host, port, node_id, secret, callbacks, options, NULL, status);
+}
+
 tg_client *tg_connect(const char *host, int port, const char *node_id, const char *secret,
                       const tg_callbacks *callbacks, tg_status *status) {
     return tg_connect_with(host, port, node_id, secret, callbacks, NULL, status);
 }
 
 int tg_reconnect(tg_client *c, tg_status *status) {
-    int fd = open_connection(c, status);
-    if (fd < 0) return status ? status->code : TG_IO_ERROR;
+    tg_conn conn;
+    if (open_connection(c, &conn, status) < 0) return status ? status->code : TG_IO_ERROR;
     if (!c->reader_started) {
-        close(c->fd);
-        c->fd = fd;
+        tg_conn_close(&c->conn);
+        c->conn = conn;
         c->broken = 0;
         tg_inbuf_reset(&c->in);
         return TG_OK;
     }
     /* Handed to the reader, which takes it up between two reads; requests go to it once this returns. */
     pthread_mutex_lock(&c->lock);
-    c->next_fd = fd;
+    c->next_conn = conn;
     (void)!write(c->wake[1], "r", 1);
-    while (c->next_fd >= 0) pthread_cond_wait(&c->switched, &c->lock);
+    while (c->next_conn.fd >= 0) pthread_cond_wait(&c->switched, &c->lock);
     pthread_mutex_unlock(&c->lock);
     return TG_OK;
 }
@@ -739,8 +772,8 @@ int tg_poll(tg_client *c, int timeout_ms) {
         if (wait > until) wait = until;
         wait = wait > now ? wait - now : 0;
         /* With the connection gone the grants are still enforced: the calls must end within their grant. */
-        struct pollfd p = {.fd = failed ? -1 : c->fd, .events = POLLIN};
-        int ready = poll(&p, 1, (int)wait);
+        struct pollfd p = {.fd = failed ? -1 : c->conn.fd, .events = POLLIN};
+        int ready = !failed && tg_conn_buffered(&c->conn) ? 1 : poll(&p, 1, (int)wait);
         if (ready > 0 && !failed) read_available(c, 0, &failed);
     }
     if (failed) c->broken = 1;

@@ -19,9 +19,11 @@
  *     PBX's own threads. tg_poll() is not needed in shared mode (it only waits). tg_reconnect() and tg_close()
  *     must not run while another thread is inside a call on the client.
  *
- * - The event-loop API (tg_frame_*, tg_decode): a program that drives its own sockets from an epoll/poll loop
- *   builds request frames and decodes server frames, and owns everything else (the load generator, the Kamailio
- *   agent).
+ * - The event-loop API (tg_frame_*, tg_decode, and tg_tls_* for TLS): a program that drives its own sockets from
+ *   an epoll/poll loop builds request frames and decodes server frames, and owns everything else (the load
+ *   generator, the Kamailio agent).
+ *
+ * TLS: tg_connect_tls (OpenSSL) for a PBX port served with TLS, in either mode.
  *
  * The grant failsafe: the client enforces each billed call's grant itself. When a grant runs out without a
  * renewal, on_hangup is called with reason "GRANT_EXPIRED", so a call stops within one grant even if the engine or
@@ -50,7 +52,7 @@ extern "C" {
 
 /* Version of this library (the shared object's is libtollgate-client.so.TG_VERSION_MAJOR). */
 #define TG_VERSION_MAJOR 1
-#define TG_VERSION_MINOR 0
+#define TG_VERSION_MINOR 1
 
 /* Status codes (gRPC numbering). TG_IO_ERROR: the connection failed; reconnect (tg_reconnect) and resync. */
 enum { TG_OK = 0, TG_INVALID_ARGUMENT = 3, TG_DEADLINE_EXCEEDED = 4, TG_NOT_FOUND = 5, TG_ALREADY_EXISTS = 6,
@@ -108,6 +110,21 @@ TG_API tg_client *tg_connect(const char *host, int port, const char *node_id, co
 /* Connects and handshakes with options (NULL: the defaults). */
 TG_API tg_client *tg_connect_with(const char *host, int port, const char *node_id, const char *secret,
                                   const tg_callbacks *callbacks, const tg_options *options, tg_status *status);
+/* TLS to a PBX port that serves it (`tollgate serve` with pbxTLSCertificate). OpenSSL; TLS 1.2 or later, the
+ * server's certificate verified against ca_file and the name connected to. Fields left NULL take the default. */
+typedef struct {
+    const char *ca_file;      /* the CA certificate(s) (PEM) that signed the server's; NULL: the system's CAs */
+    const char *cert_file;    /* this node's certificate chain (PEM), for a server that asks for client certificates */
+    const char *key_file;     /* its private key (PEM); NULL: in cert_file */
+    const char *server_name;  /* the host name or IP address the server's certificate must carry; NULL: host */
+} tg_tls_options;
+
+/* As tg_connect_with, over TLS (since 1.1). The TLS options are read during the call only; tg_reconnect uses the
+ * same configuration. A certificate or key that does not load, a server certificate not trusted, or a refused
+ * client certificate: NULL, TG_IO_ERROR and the reason in status->message. */
+TG_API tg_client *tg_connect_tls(const char *host, int port, const char *node_id, const char *secret,
+                                 const tg_callbacks *callbacks, const tg_options *options, const tg_tls_options *tls,
+                                 tg_status *status);
 /* After TG_IO_ERROR: connects again to the same server, keeping the client's grants (which go on being enforced
  * meanwhile); then resync the live calls (tg_resync). TG_OK or the failure's code. */
 TG_API int tg_reconnect(tg_client *client, tg_status *status);
@@ -185,6 +202,39 @@ TG_API size_t tg_frame_resync(uint8_t *out, size_t capacity, uint64_t correlatio
 /* Calls each(call_id, adopted, context) for every id of a TG_MSG_RESYNC_REPLY's payload. 0, or -1 if it is not one. */
 TG_API int tg_resync_reply_ids(const uint8_t *payload, size_t length,
                                void (*each)(const char *call_id, int adopted, void *context), void *context);
+
+/*
+ * TLS for event-loop programs (since 1.1): the same OpenSSL setup the client uses, driven on the program's own
+ * non-blocking socket. A configuration is made once (it loads the files); each connection gets a session on its
+ * connected socket, completes tg_tls_handshake (polling for what TG_TLS_WANT_* asks), then reads and writes
+ * through the session. Data OpenSSL has already taken off the socket does not make the socket readable: after a
+ * read, read again while tg_tls_pending says so, or before polling. A session may be used from several threads
+ * (each call takes its lock); a write that returned TG_TLS_WANT_* must be retried with the same data before any
+ * other write.
+ */
+typedef struct tg_tls_config tg_tls_config;
+typedef struct tg_tls_session tg_tls_session;
+enum { TG_TLS_WANT_READ = -2, TG_TLS_WANT_WRITE = -3 };
+
+/* NULL if a file does not load, with the reason in error (which may be NULL). */
+TG_API tg_tls_config *tg_tls_config_new(const tg_tls_options *options, char *error, size_t error_size);
+TG_API void tg_tls_config_free(tg_tls_config *config);
+/* A session on a connected socket (non-blocking from now on is the caller's to set), verifying the server's
+ * certificate against host (or the configuration's server_name). It does not own the socket. */
+TG_API tg_tls_session *tg_tls_session_new(tg_tls_config *config, int fd, const char *host, char *error,
+                                          size_t error_size);
+/* 0 once done, TG_TLS_WANT_READ / TG_TLS_WANT_WRITE (poll for that, then call again), -1 failed (tg_tls_error). */
+TG_API int tg_tls_handshake(tg_tls_session *session);
+/* Bytes read (> 0), 0 when the server closed the connection, TG_TLS_WANT_*, or -1 (tg_tls_error). */
+TG_API long tg_tls_read(tg_tls_session *session, void *buffer, size_t capacity);
+/* Bytes written (> 0, possibly fewer than length), TG_TLS_WANT_*, or -1 (tg_tls_error). */
+TG_API long tg_tls_write(tg_tls_session *session, const void *data, size_t length);
+/* 1 when data is waiting inside OpenSSL (read it without polling), else 0. */
+TG_API int tg_tls_pending(tg_tls_session *session);
+/* Why the session's last call returned -1. */
+TG_API const char *tg_tls_error(const tg_tls_session *session);
+/* Sends close_notify if the socket takes it and frees the session; the caller closes the socket. */
+TG_API void tg_tls_session_free(tg_tls_session *session);
 
 enum tg_message_kind { TG_MSG_OTHER = 0, TG_MSG_HELLO_REPLY, TG_MSG_AUTHORIZE_REPLY, TG_MSG_ENDED_REPLY,
                        TG_MSG_CUTOFF, TG_MSG_WARNING, TG_MSG_GRANT_RENEWAL, TG_MSG_HANGUP, TG_MSG_RESYNC_REPLY,

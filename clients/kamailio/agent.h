@@ -18,6 +18,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include <tollgate_client.h>
+
 #include "call_table.h"
 #include "netstring.h"
 
@@ -28,6 +30,10 @@ struct agent_options {
     int tollgate_port;
     const char *node_id;
     const char *secret;
+    /* TLS to Tollgate (any of these set, or --tls): the CA that signed its certificate (NULL: the system's), this
+     * node's certificate and key (a server asking for client certificates), the name its certificate carries. */
+    int tls;
+    tg_tls_options tls_options;
     int fail_open;              /* Tollgate unreachable: allow new calls (1) or refuse them with 503 (0, default) */
     int fail_open_seconds;      /* the dialog timeout of a call allowed that way */
     int reconnect_ms;
@@ -35,7 +41,7 @@ struct agent_options {
     int verbose;
 };
 
-enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_HELLO, LINK_RESYNC, LINK_READY };
+enum link_state { LINK_DOWN, LINK_CONNECTING, LINK_TLS, LINK_HELLO, LINK_RESYNC, LINK_READY };
 
 /* The Tollgate side's requests in flight, by correlation id (a ring: ids are sequential). */
 #define PENDING_SLOTS 65536
@@ -64,6 +70,9 @@ struct agent {
 
     /* Tollgate. */
     int tollgate_fd;
+    tg_tls_config *tollgate_tls;      /* NULL: plaintext */
+    tg_tls_session *tollgate_session; /* the connection's TLS, from LINK_TLS on */
+    int tollgate_tls_wants;           /* LINK_TLS: what the handshake waits for (POLLIN or POLLOUT) */
     enum link_state tollgate_state;
     int64_t tollgate_retry_mono;
     uint8_t *tollgate_in;
@@ -97,6 +106,12 @@ void evapi_set_timeout(struct agent *agent, struct call *call, long long seconds
 void tollgate_connect(struct agent *agent);
 void tollgate_writable(struct agent *agent);
 void tollgate_readable(struct agent *agent);
+/* LINK_TLS: the socket is ready for what the handshake waits for. */
+void tollgate_tls_step(struct agent *agent);
+/* The poll events the Tollgate socket waits for now. */
+short tollgate_events(const struct agent *agent);
+/* 1 when TLS holds data already taken off the socket: read it without polling. */
+int tollgate_buffered(const struct agent *agent);
 void tollgate_disconnected(struct agent *agent, const char *why);
 void tollgate_tick(struct agent *agent);
 /* Whether requests can be sent (the handshake is done). */

@@ -3,6 +3,7 @@
  *
  * Usage: tollgate-kamailio-agent [--evapi HOST:PORT] [--tollgate HOST:PORT] [--node-id ID]
  *            [--secret-file FILE] [--fail-open SECONDS] [--auth-timeout-ms MS] [--verbose]
+ *            [--tls] [--tls-ca FILE] [--tls-cert FILE] [--tls-key FILE] [--tls-server-name NAME]
  * The PBX secret comes from --secret-file or the environment (TOLLGATE_PBX_SECRET), never from the command line
  * (which any local user can read in /proc).
  */
@@ -47,13 +48,19 @@ static void usage(void) {
     fprintf(stderr,
             "usage: tollgate-kamailio-agent [--evapi HOST:PORT] [--tollgate HOST:PORT] [--node-id ID]\n"
             "           [--secret-file FILE] [--fail-open SECONDS] [--auth-timeout-ms MS] [--verbose]\n"
+            "           [--tls] [--tls-ca FILE] [--tls-cert FILE] [--tls-key FILE] [--tls-server-name NAME]\n"
             "  --evapi        Kamailio's evapi listener (default 127.0.0.1:8448)\n"
             "  --tollgate     tollgate serve's PBX listener (default 127.0.0.1:7070)\n"
             "  --node-id      this PBX node's name in Tollgate (default kamailio)\n"
             "  --secret-file  a file holding the PBX secret (default: $TOLLGATE_PBX_SECRET)\n"
             "  --fail-open    while Tollgate is unreachable, let new calls through for at most SECONDS\n"
             "                 (default: refuse them with 503)\n"
-            "  --auth-timeout-ms  a request Tollgate has not answered by then drops the connection (default 2000)\n");
+            "  --auth-timeout-ms  a request Tollgate has not answered by then drops the connection (default 2000)\n"
+            "  --tls          TLS to Tollgate's PBX port (implied by any --tls-* option)\n"
+            "  --tls-ca       the CA certificate(s) (PEM) that signed Tollgate's certificate (default: the system's)\n"
+            "  --tls-cert     this node's certificate (PEM), when Tollgate asks for client certificates\n"
+            "  --tls-key      its private key (PEM; default: in --tls-cert)\n"
+            "  --tls-server-name  the name Tollgate's certificate carries (default: the --tollgate host)\n");
 }
 
 static char *read_secret(const char *path) {
@@ -79,6 +86,10 @@ static int parse_options(int argc, char **argv, struct agent_options *o) {
             o->verbose = 1;
             continue;
         }
+        if (strcmp(name, "--tls") == 0) {
+            o->tls = 1;
+            continue;
+        }
         if (!value) {
             usage();
             return -1;
@@ -96,6 +107,18 @@ static int parse_options(int argc, char **argv, struct agent_options *o) {
             o->fail_open = 1;
             o->fail_open_seconds = atoi(value);
             if (o->fail_open_seconds <= 0) goto bad;
+        } else if (strcmp(name, "--tls-ca") == 0) {
+            o->tls = 1;
+            o->tls_options.ca_file = value;
+        } else if (strcmp(name, "--tls-cert") == 0) {
+            o->tls = 1;
+            o->tls_options.cert_file = value;
+        } else if (strcmp(name, "--tls-key") == 0) {
+            o->tls = 1;
+            o->tls_options.key_file = value;
+        } else if (strcmp(name, "--tls-server-name") == 0) {
+            o->tls = 1;
+            o->tls_options.server_name = value;
         } else if (strcmp(name, "--auth-timeout-ms") == 0) {
             o->auth_timeout_ms = atoi(value);
             if (o->auth_timeout_ms <= 0) goto bad;
@@ -136,14 +159,24 @@ int main(int argc, char **argv) {
         return 1;
     }
     a.evapi_fd = a.tollgate_fd = -1;
+    if (a.options.tls) {
+        /* Files that do not load stop the start: a certificate problem does not mend itself. */
+        char error[256];
+        a.tollgate_tls = tg_tls_config_new(&a.options.tls_options, error, sizeof error);
+        if (!a.tollgate_tls) {
+            fprintf(stderr, "tollgate-kamailio-agent: %s\n", error);
+            return 64;
+        }
+    }
     a.next_id = a.oldest_pending = 1;
     signal(SIGPIPE, SIG_IGN);
     struct sigaction action = {.sa_handler = on_signal};
     sigaction(SIGTERM, &action, NULL);
     sigaction(SIGINT, &action, NULL);
-    agent_log(&a, 0, "starting: Kamailio evapi %s:%d, Tollgate %s:%d as node '%s', %s", a.options.evapi_host,
-              a.options.evapi_port, a.options.tollgate_host, a.options.tollgate_port, a.options.node_id,
-              a.options.fail_open ? "fail open" : "fail closed");
+    agent_log(&a, 0, "starting: Kamailio evapi %s:%d, Tollgate %s:%d%s as node '%s', %s", a.options.evapi_host,
+              a.options.evapi_port, a.options.tollgate_host, a.options.tollgate_port,
+              a.tollgate_tls ? (a.options.tls_options.cert_file ? " (TLS, with this node's certificate)" : " (TLS)") : "",
+              a.options.node_id, a.options.fail_open ? "fail open" : "fail closed");
     tollgate_connect(&a);
     evapi_connect(&a);
     while (!stopping) {
@@ -152,14 +185,18 @@ int main(int argc, char **argv) {
         tollgate_tick(&a);
         struct pollfd p[2] = {
             {.fd = a.evapi_fd, .events = a.evapi_state == LINK_CONNECTING ? POLLOUT : POLLIN},
-            {.fd = a.tollgate_fd, .events = a.tollgate_state == LINK_CONNECTING ? POLLOUT : POLLIN},
+            {.fd = a.tollgate_fd, .events = tollgate_events(&a)},
         };
-        int ready = poll(p, 2, 100);
+        /* What TLS already took off the socket does not wake the poll: read it first. */
+        int buffered = tollgate_buffered(&a);
+        int ready = poll(p, 2, buffered ? 0 : 100);
         if (ready < 0 && errno != EINTR) break;
-        if (ready <= 0) continue;
+        if (buffered) p[1].revents |= POLLIN;
+        else if (ready <= 0) continue;
         /* Tollgate first: a cutoff must not wait behind a burst of new calls. */
         if (p[1].fd >= 0 && p[1].revents) {
             if (a.tollgate_state == LINK_CONNECTING) tollgate_writable(&a);
+            else if (a.tollgate_state == LINK_TLS) tollgate_tls_step(&a);
             else tollgate_readable(&a);
         }
         if (p[0].fd >= 0 && p[0].revents && a.evapi_fd == p[0].fd) evapi_readable(&a);

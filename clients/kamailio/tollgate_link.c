@@ -1,5 +1,7 @@
 /* The agent's Tollgate side: the PBX protocol through libtollgate-client's event-loop API. See agent.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,9 +19,38 @@
 /* The server closes a connection silent for three heartbeat intervals (10 s each by default). */
 #define HEARTBEAT_MS 5000
 
+/* Over TLS the socket stays non-blocking; a write waits for room up to a second, as SO_SNDTIMEO bounds the
+ * plaintext one. */
+static int tls_write_all(struct agent *a, const uint8_t *data, size_t length) {
+    int64_t deadline = agent_mono_ms() + 1000;
+    while (length > 0) {
+        long n = tg_tls_write(a->tollgate_session, data, length);
+        if (n == TG_TLS_WANT_WRITE || n == TG_TLS_WANT_READ) {
+            int64_t left = deadline - agent_mono_ms();
+            struct pollfd p = {.fd = a->tollgate_fd, .events = n == TG_TLS_WANT_WRITE ? POLLOUT : POLLIN};
+            if (left <= 0 || poll(&p, 1, (int)left) == 0) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            continue;
+        }
+        if (n < 0) return -1;
+        data += n;
+        length -= (size_t)n;
+    }
+    return 0;
+}
+
 static void send_frame(struct agent *a, const uint8_t *frame, size_t size) {
     if (size == 0 || a->tollgate_fd < 0) return;
-    if (net_write_all(a->tollgate_fd, frame, size) < 0) tollgate_disconnected(a, "write failed");
+    int rc = a->tollgate_session ? tls_write_all(a, frame, size) : net_write_all(a->tollgate_fd, frame, size);
+    if (rc < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "write failed: %s",
+                 a->tollgate_session && *tg_tls_error(a->tollgate_session) ? tg_tls_error(a->tollgate_session)
+                                                                          : strerror(errno));
+        tollgate_disconnected(a, why);
+    }
 }
 
 /* A slot for the next request's reply; NULL when PENDING_SLOTS requests are in flight. */
@@ -63,8 +94,12 @@ static void authorization_unavailable(struct agent *a, struct pending *p, const 
 }
 
 void tollgate_disconnected(struct agent *a, const char *why) {
+    tg_tls_session_free(a->tollgate_session);
+    a->tollgate_session = NULL;
     if (a->tollgate_fd >= 0) close(a->tollgate_fd);
     if (a->tollgate_state >= LINK_HELLO) agent_log(a, 0, "tollgate: disconnected (%s); reconnecting", why);
+    /* A TLS failure is worth a line each time: a certificate problem does not mend itself. */
+    if (a->tollgate_state == LINK_TLS) agent_log(a, 0, "tollgate: %s; retrying", why);
     a->tollgate_fd = -1;
     a->tollgate_state = LINK_DOWN;
     a->tollgate_retry_mono = agent_mono_ms() + a->options.reconnect_ms;
@@ -156,6 +191,15 @@ void tollgate_resync_when_ready(struct agent *a) {
     if (a->tollgate_state == LINK_READY && send_resync(a) > 0) a->tollgate_state = LINK_RESYNC;
 }
 
+static void send_hello(struct agent *a) {
+    struct pending *p = new_pending(a, PENDING_HELLO, NULL);
+    uint8_t frame[4096];
+    size_t n = p ? tg_frame_hello(frame, sizeof frame, p->id, a->options.node_id, a->options.secret) : 0;
+    a->tollgate_state = LINK_HELLO;
+    a->last_heartbeat_mono = agent_mono_ms();
+    send_frame(a, frame, n);
+}
+
 void tollgate_writable(struct agent *a) {
     if (a->tollgate_state != LINK_CONNECTING) return;
     if (net_connected(a->tollgate_fd) < 0) {
@@ -165,12 +209,47 @@ void tollgate_writable(struct agent *a) {
         a->tollgate_retry_mono = agent_mono_ms() + a->options.reconnect_ms;
         return;
     }
-    struct pending *p = new_pending(a, PENDING_HELLO, NULL);
-    uint8_t frame[4096];
-    size_t n = p ? tg_frame_hello(frame, sizeof frame, p->id, a->options.node_id, a->options.secret) : 0;
-    a->tollgate_state = LINK_HELLO;
-    a->last_heartbeat_mono = agent_mono_ms();
-    send_frame(a, frame, n);
+    if (!a->tollgate_tls) {
+        send_hello(a);
+        return;
+    }
+    /* TLS is driven by this loop: the socket stays non-blocking. */
+    fcntl(a->tollgate_fd, F_SETFL, fcntl(a->tollgate_fd, F_GETFL) | O_NONBLOCK);
+    char error[256];
+    a->tollgate_state = LINK_TLS;
+    a->last_heartbeat_mono = agent_mono_ms(); /* the handshake's start, for its time limit */
+    a->tollgate_session = tg_tls_session_new(a->tollgate_tls, a->tollgate_fd, a->options.tollgate_host, error,
+                                             sizeof error);
+    if (!a->tollgate_session) {
+        tollgate_disconnected(a, error);
+        return;
+    }
+    tollgate_tls_step(a);
+}
+
+void tollgate_tls_step(struct agent *a) {
+    int rc = tg_tls_handshake(a->tollgate_session);
+    if (rc == TG_TLS_WANT_READ || rc == TG_TLS_WANT_WRITE) {
+        a->tollgate_tls_wants = rc == TG_TLS_WANT_WRITE ? POLLOUT : POLLIN;
+        return;
+    }
+    if (rc < 0) {
+        char why[300];
+        snprintf(why, sizeof why, "%s", tg_tls_error(a->tollgate_session));
+        tollgate_disconnected(a, why);
+        return;
+    }
+    send_hello(a);
+}
+
+short tollgate_events(const struct agent *a) {
+    if (a->tollgate_state == LINK_CONNECTING) return POLLOUT;
+    if (a->tollgate_state == LINK_TLS) return (short)a->tollgate_tls_wants;
+    return POLLIN;
+}
+
+int tollgate_buffered(const struct agent *a) {
+    return a->tollgate_session && a->tollgate_state >= LINK_HELLO && tg_tls_pending(a->tollgate_session);
 }
 
 void tollgate_authorize(struct agent *a, struct call *call, long long tr_index, long long tr_label) {
@@ -350,13 +429,30 @@ void tollgate_readable(struct agent *a) {
         a->tollgate_in_end -= a->tollgate_in_start;
         a->tollgate_in_start = 0;
     }
-    ssize_t n = recv(a->tollgate_fd, a->tollgate_in + a->tollgate_in_end, a->tollgate_in_capacity - a->tollgate_in_end,
-                     MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-        tollgate_disconnected(a, n == 0 ? "closed by Tollgate" : strerror(errno));
-        return;
+    uint8_t *into = a->tollgate_in + a->tollgate_in_end;
+    size_t room = a->tollgate_in_capacity - a->tollgate_in_end;
+    ssize_t n;
+    if (a->tollgate_session) {
+        n = tg_tls_read(a->tollgate_session, into, room);
+        if (n == TG_TLS_WANT_READ || n == TG_TLS_WANT_WRITE) return;
+        if (n < 0) {
+            char why[300];
+            snprintf(why, sizeof why, "%s", tg_tls_error(a->tollgate_session));
+            tollgate_disconnected(a, why);
+            return;
+        }
+        if (n == 0) {
+            tollgate_disconnected(a, "closed by Tollgate");
+            return;
+        }
+    } else {
+        n = recv(a->tollgate_fd, into, room, MSG_DONTWAIT);
+        if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+            tollgate_disconnected(a, n == 0 ? "closed by Tollgate" : strerror(errno));
+            return;
+        }
+        if (n < 0) return;
     }
-    if (n < 0) return;
     a->tollgate_in_end += (size_t)n;
     while (a->tollgate_fd >= 0 && a->tollgate_in_end - a->tollgate_in_start >= 4) {
         const uint8_t *b = a->tollgate_in + a->tollgate_in_start;
@@ -381,6 +477,10 @@ void tollgate_readable(struct agent *a) {
 void tollgate_tick(struct agent *a) {
     int64_t now = agent_mono_ms();
     if (a->tollgate_state == LINK_DOWN && now >= a->tollgate_retry_mono) tollgate_connect(a);
+    if (a->tollgate_state == LINK_TLS && now - a->last_heartbeat_mono >= a->options.auth_timeout_ms) {
+        tollgate_disconnected(a, "TLS handshake: no answer in time");
+        return;
+    }
     /* A request not answered in time (an authorization, a heartbeat): the server or the path to it is stuck.
      * The connection is dropped: Kamailio's waiting transactions get their answer now, and the next connection
      * resyncs the calls. */

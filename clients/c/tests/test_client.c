@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "test_env.h"
 #include "tollgate_client.h"
 
 static int passed, failed;
@@ -64,11 +65,11 @@ static void on_hangup(void *user, const char *call_id, const char *reason) {
 enum { TRUNK_CALLS = 2000 };
 
 /* Thousands of live calls on one client: every one of them has its grant enforced when the engine freezes. */
-static void trunk(int port, const char *secret, const char *pid_text) {
+static void trunk(const char *secret, const char *pid_text) {
     struct seen seen = {0};
     tg_callbacks callbacks = {NULL, NULL, NULL, on_hangup, &seen};
     tg_status status;
-    tg_client *c = tg_connect("127.0.0.1", port, "c-trunk", secret, &callbacks, &status);
+    tg_client *c = test_connect("c-trunk", secret, &callbacks, NULL, &status);
     CHECK(c != NULL, "trunk handshake");
     if (!c) return;
     char id[32];
@@ -112,10 +113,10 @@ static void trunk(int port, const char *secret, const char *pid_text) {
 }
 
 /* With a limit on the grants it holds, the client refuses a call beyond it rather than let it run unbounded. */
-static void fail_closed(int port, const char *secret) {
+static void fail_closed(const char *secret) {
     tg_options options = {.max_grants = 5};
     tg_status status;
-    tg_client *c = tg_connect_with("127.0.0.1", port, "c-limit", secret, NULL, &options, &status);
+    tg_client *c = test_connect("c-limit", secret, NULL, &options, &status);
     CHECK(c != NULL, "limited handshake");
     if (!c) return;
     char id[32];
@@ -147,15 +148,14 @@ int main(void) {
         fprintf(stderr, "set TOLLGATE_PORT and TOLLGATE_SECRET\n");
         return 2;
     }
-    int port = atoi(port_text);
     struct seen seen = {0};
     tg_callbacks callbacks = {on_cutoff, on_warning, on_grant, on_hangup, &seen};
     tg_status status;
 
-    tg_client *refused = tg_connect("127.0.0.1", port, "c-test", "wrong", &callbacks, &status);
+    tg_client *refused = test_connect("c-test", "wrong", &callbacks, NULL, &status);
     CHECK(refused == NULL && status.code == TG_UNAUTHENTICATED, "a wrong secret is refused");
 
-    tg_client *c = tg_connect("127.0.0.1", port, "c-test", secret, &callbacks, &status);
+    tg_client *c = test_connect("c-test", secret, &callbacks, NULL, &status);
     CHECK(c != NULL, "handshake");
     if (!c) goto done;
 
@@ -209,7 +209,7 @@ int main(void) {
     CHECK(tg_authorize(c, "call-3", "8102", "0123", &a, &status) == TG_OK && a.allowed, "call-3 is allowed");
     tg_poll(c, 1600);
     tg_close(c);
-    c = tg_connect("127.0.0.1", port, "c-test", secret, &callbacks, &status);
+    c = test_connect("c-test", secret, &callbacks, NULL, &status);
     CHECK(c != NULL, "reconnected");
     if (!c) goto done;
     tg_live_call live[] = {
@@ -234,8 +234,8 @@ int main(void) {
           "an End naming a call the restart lost whole is settled from it");
     tg_close(c);
 
-    trunk(port, secret, pid_text);
-    fail_closed(port, secret);
+    trunk(secret, pid_text);
+    fail_closed(secret);
 
 done:
     printf("%d passed, %d failed\n", passed, failed);

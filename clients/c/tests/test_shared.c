@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "test_env.h"
 #include "tollgate_client.h"
 
 enum { THREADS = 8, CALLS_PER_THREAD = 60 };
@@ -95,13 +96,12 @@ int main(void) {
         fprintf(stderr, "set TOLLGATE_PORT and TOLLGATE_SECRET\n");
         return 2;
     }
-    int port = atoi(port_text);
     struct seen seen = {0};
     seen.main_thread = pthread_self();
     tg_callbacks callbacks = {NULL, NULL, on_grant, on_hangup, &seen};
     tg_options options = {.shared = 1, .software = "test-shared"};
     tg_status status;
-    tg_client *c = tg_connect_with("127.0.0.1", port, "c-shared", secret, &callbacks, &options, &status);
+    tg_client *c = test_connect("c-shared", secret, &callbacks, &options, &status);
     CHECK(c != NULL, "shared handshake");
     if (!c) goto done;
 

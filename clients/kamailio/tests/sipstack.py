@@ -44,10 +44,46 @@ def port_open(port):
         return False
 
 
-class Serve:
-    """`tollgate serve` on a data directory, with the admin CLI signed in as a billing user."""
+class Certificates:
+    """A throwaway CA (openssl) in DIR/certs: a server certificate for 127.0.0.1, a certificate for each node named
+    (the node id as its DNS name), and a stranger's from another CA."""
 
-    def __init__(self, tollgate, work):
+    def __init__(self, work, nodes):
+        self.dir = os.path.join(work, "certs")
+        os.makedirs(self.dir, exist_ok=True)
+        self.ca = self._authority("ca")
+        self._authority("other-ca")
+        self._leaf("ca", "server", "IP:127.0.0.1")
+        for node in nodes:
+            self._leaf("ca", node, f"DNS:{node}")
+        self._leaf("other-ca", "stranger", "DNS:stranger")
+
+    def path(self, name, suffix):
+        return os.path.join(self.dir, name + suffix)
+
+    def _openssl(self, *arguments):
+        subprocess.run(["openssl", *arguments], check=True, capture_output=True)
+
+    def _authority(self, name):
+        self._openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                      self.path(name, ".key"), "-out", self.path(name, ".pem"), "-days", "2", "-subj", f"/CN={name}")
+        return self.path(name, ".pem")
+
+    def _leaf(self, authority, name, san):
+        with open(self.path(name, ".ext"), "w") as f:
+            f.write(f"subjectAltName={san}\n")
+        self._openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout",
+                      self.path(name, ".key"), "-out", self.path(name, ".csr"), "-subj", f"/CN={name}")
+        self._openssl("x509", "-req", "-in", self.path(name, ".csr"), "-CA", self.path(authority, ".pem"), "-CAkey",
+                      self.path(authority, ".key"), "-CAcreateserial", "-out", self.path(name, ".pem"), "-days", "2",
+                      "-extfile", self.path(name, ".ext"))
+
+
+class Serve:
+    """`tollgate serve` on a data directory, with the admin CLI signed in as a billing user. With certificates,
+    its PBX port speaks TLS and asks each node for its certificate."""
+
+    def __init__(self, tollgate, work, certificates=None):
         self.tollgate = tollgate
         self.work = work
         self.data = os.path.join(work, "data")
@@ -57,6 +93,10 @@ class Serve:
         self.env = dict(os.environ, TOLLGATE_API=f"127.0.0.1:{self.http_port}",
                         TOLLGATE_TOKEN_FILE=os.path.join(work, "token"), TOLLGATE_BCRYPT_COST="4",
                         TOLLGATE_PBX_SECRET=self.secret, TOLLGATE_ADMIN_PASSWORD="admin-password-1")
+        if certificates:
+            self.env.update(TOLLGATE_PBX_TLS_CERTIFICATE=certificates.path("server", ".pem"),
+                            TOLLGATE_PBX_TLS_KEY=certificates.path("server", ".key"),
+                            TOLLGATE_PBX_TLS_CLIENT_CA=certificates.ca)
         self.process = None
         self.log = open(os.path.join(work, "serve.log"), "ab")
 
@@ -175,22 +215,31 @@ class Kamailio:
 
 
 class Agent:
-    def __init__(self, work, kamailio, serve):
+    """tollgate-kamailio-agent between Kamailio and serve; over TLS with the node's certificate when the serve has
+    certificates (`node` names the certificate: a stranger's, for instance)."""
+
+    def __init__(self, work, kamailio, serve, certificates=None, node="kamailio-e2e", log_name="agent.log"):
+        self.certificates = certificates
+        self.node = node
         self.work = work
         self.kamailio = kamailio
         self.serve = serve
         self.secret_file = os.path.join(work, "pbx-secret")
         with open(self.secret_file, "w") as f:
             f.write(serve.secret + "\n")
-        self.log_path = os.path.join(work, "agent.log")
+        self.log_path = os.path.join(work, log_name)
         self.process = None
 
     def start(self):
         log = open(self.log_path, "ab")
+        tls = []
+        if self.certificates:
+            c = self.certificates
+            tls = ["--tls-ca", c.ca, "--tls-cert", c.path(self.node, ".pem"), "--tls-key", c.path(self.node, ".key")]
         self.process = subprocess.Popen(
             [AGENT, "--evapi", f"127.0.0.1:{self.kamailio.evapi_port}", "--tollgate",
-             f"127.0.0.1:{self.serve.pbx_port}", "--node-id", "kamailio-e2e", "--secret-file", self.secret_file],
-            stdout=log, stderr=log)
+             f"127.0.0.1:{self.serve.pbx_port}", "--node-id", "kamailio-e2e", "--secret-file", self.secret_file,
+             *tls], stdout=log, stderr=log)
 
     def wait_ready(self, seconds=15):
         wait_for(lambda: "tollgate: ready" in self.read_log() and "evapi: connected" in self.read_log(), seconds,

@@ -1,5 +1,6 @@
 """Real SIP calls billed by Tollgate through Kamailio and tollgate-kamailio-agent (sipp UAC -> Kamailio -> sipp UAS,
-all on loopback), run by the README's test command:
+all on loopback), run by the README's test command. The agent reaches Tollgate over TLS with a certificate of its
+own (a throwaway CA; serve's PBX port asks for client certificates); test_sip_plaintext.py runs a call without.
 
 - a locked extension and one without money are refused with 403 and 402;
 - a call on a small balance gets BYE on both legs at its boundary (lateness measured);
@@ -10,6 +11,7 @@ all on loopback), run by the README's test command:
 - an operator's hang-up (`tollgate live hangup`) ends the call with BYE on both legs;
 - Tollgate unreachable (frozen): a new call is refused with 503 and a live one ends at its grant's end through the
   dialog timeout, billed once Tollgate is back;
+- an agent with a certificate from another CA is refused, and says why;
 - `tollgate verify` is clean at the end.
 
 Usage: python3 -m pytest -q -s clients/kamailio/tests (after `swift build` and `make -C clients/kamailio`);
@@ -26,7 +28,8 @@ from decimal import Decimal
 
 import pytest
 
-from sipstack import ROOT, Agent, Kamailio, Serve, SippUAS, percentile, run_uac, uac_result
+from sipstack import (ROOT, Agent, Certificates, Kamailio, Serve, SippUAS, free_port, percentile, run_uac, uac_result,
+                      wait_for)
 
 RATE = Decimal("0.02")    # per second, unit 1 s
 EXTENSIONS = {
@@ -61,17 +64,19 @@ def callee_legs(stack, call_ids, seconds=3):
 def stack():
     work = tempfile.mkdtemp(prefix="tollgate-sip-")
     tollgate = os.environ.get("TOLLGATE", os.path.join(ROOT, ".build", "debug", "tollgate"))
-    serve = Serve(tollgate, work)
+    certificates = Certificates(work, ["kamailio-e2e"])
+    serve = Serve(tollgate, work, certificates)
     serve.start()
     serve.set_up(EXTENSIONS, grant_seconds=GRANT_SECONDS)
     uas = SippUAS(work)
     uas.start()
     kamailio = Kamailio(work, uas.port)
     kamailio.start()
-    agent = Agent(work, kamailio, serve)
+    agent = Agent(work, kamailio, serve, certificates)
     agent.start()
     agent.wait_ready()
-    stack = type("Stack", (), dict(work=work, serve=serve, uas=uas, kamailio=kamailio, agent=agent))
+    stack = type("Stack", (), dict(work=work, serve=serve, uas=uas, kamailio=kamailio, agent=agent,
+                                   certificates=certificates))
     print(f"\nSIP stack in {work}: serve pbx {serve.pbx_port} http {serve.http_port}, Kamailio udp "
           f"{kamailio.sip_port} evapi {kamailio.evapi_port}, UAS {uas.port}")
     yield stack
@@ -239,3 +244,20 @@ def test_an_operators_hangup_ends_the_call_on_both_legs(stack):
     assert (call.bye_at - call.answered_at) < 10, "well before the caller would have hung up"
     time.sleep(0.5)
     check_cdrs(stack, "1009", {call.call_id: call}, legs)
+
+
+def test_an_agent_with_a_strangers_certificate_is_refused_and_says_why(stack):
+    # Its evapi side points at a closed port, so that it takes none of Kamailio's events from the agent in service.
+    closed = type("NoKamailio", (), dict(evapi_port=free_port()))
+    stranger = Agent(stack.work, closed, stack.serve, stack.certificates, node="stranger", log_name="stranger.log")
+    stranger.start()
+    try:
+        wait_for(lambda: "retrying" in stranger.read_log() or "disconnected" in stranger.read_log(), 15,
+                 "the stranger's refusal")
+        time.sleep(0.3)
+        log = stranger.read_log()
+        print(log)
+        assert "tollgate: ready" not in log, "a certificate from another CA got a session"
+        assert "TLS" in log, "the refusal says it is TLS's"
+    finally:
+        stranger.stop()
