@@ -9,20 +9,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "check.h"
 #include "test_env.h"
 #include "tollgate_client.h"
-
-static int passed, failed;
-
-#define CHECK(condition, what)                                                   \
-    do {                                                                         \
-        if (condition) {                                                         \
-            passed++;                                                            \
-        } else {                                                                 \
-            failed++;                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);       \
-        }                                                                        \
-    } while (0)
 
 struct seen {
     int cutoffs, warnings, grants, hangups, expired, expired_early;

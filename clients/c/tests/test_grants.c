@@ -7,19 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "tg_grants.h"
-
-static int passed, failed;
-
-#define CHECK(condition, what)                                                   \
-    do {                                                                         \
-        if (condition) {                                                         \
-            passed++;                                                            \
-        } else {                                                                 \
-            failed++;                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);       \
-        }                                                                        \
-    } while (0)
 
 struct log {
     char ids[64][129];

@@ -3,33 +3,22 @@
  * run-tests.sh, with a throwaway CA made by openssl): a node with its own certificate is served, over the client
  * and over the event-loop API; a missing or a stranger's certificate, a node's certificate used for another node, an untrusted server, a server certificate for
  * another name, a plaintext client on the TLS port and a TLS client on a plaintext port each fail with a reason
- * that says which; files that do not load are named. A reply larger than one TLS record (16 KiB) is read whole.
+ * that says which; a server silent during the handshake is given up at the connect time limit; files that do not load are named. A reply larger than one TLS record (16 KiB) is read whole.
  * Environment: TOLLGATE_TLS_PORT, TOLLGATE_PLAIN_PORT, TOLLGATE_SECRET, TOLLGATE_TLS_CA, TOLLGATE_TLS_DIR (NODE.pem
  * and NODE.key for each node; stranger.pem/.key from another CA; other-ca.pem, that other CA).
  */
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <arpa/inet.h>
 
+#include "check.h"
 #include "tollgate_client.h"
-
-static int passed, failed;
-
-#define CHECK(condition, what)                                                   \
-    do {                                                                         \
-        if (condition) {                                                         \
-            passed++;                                                            \
-        } else {                                                                 \
-            failed++;                                                            \
-            fprintf(stderr, "FAIL %s:%d: %s\n", __FILE__, __LINE__, what);       \
-        }                                                                        \
-    } while (0)
 
 static const char *secret, *dir, *ca;
 static int tls_port, plain_port;
@@ -116,6 +105,27 @@ static void refused(void) {
     CHECK(wrong_port == NULL && status.code == TG_IO_ERROR && strstr(status.message, "TLS"),
           "a TLS client on a plaintext port fails with a TLS reason");
     if (!wrong_port) printf("  TLS on the plaintext port: %s\n", status.message);
+}
+
+/* A server that takes the connection and never answers the handshake: the connect gives up at its time limit. */
+static void silent_server(void) {
+    int listener = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in address = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+    socklen_t size = sizeof address;
+    if (bind(listener, (struct sockaddr *)&address, size) != 0 || listen(listener, 4) != 0 ||
+        getsockname(listener, (struct sockaddr *)&address, &size) != 0) {
+        CHECK(0, "a silent listener");
+        close(listener);
+        return;
+    }
+    tg_tls_options tls = {.ca_file = ca};
+    tg_options options = {.connect_timeout_ms = 300};
+    tg_status status;
+    tg_client *c = tg_connect_tls("127.0.0.1", ntohs(address.sin_port), "c-tls", secret, NULL, &options, &tls, &status);
+    CHECK(c == NULL && status.code == TG_IO_ERROR && strstr(status.message, "no TLS handshake in time"),
+          "a server silent during the handshake: given up at the connect time limit");
+    close(listener);
 }
 
 static void files_named(void) {
@@ -207,6 +217,7 @@ int main(void) {
     plain_port = atoi(plain_text);
     served_with_its_certificate();
     refused();
+    silent_server();
     files_named();
     event_loop_api();
     printf("%d passed, %d failed\n", passed, failed);
