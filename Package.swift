@@ -185,7 +185,7 @@ let package = Package(
         ),
         .target(
             name: "TestSupport",
-            dependencies: ["BillingCore", "Journal", "Metering"],
+            dependencies: ["BillingCore", "Journal", "Metering", .product(name: "Logging", package: "swift-log")],
             path: "Tests/TestSupport",
             swiftSettings: strictSettings
         ),
@@ -214,6 +214,7 @@ let package = Package(
             dependencies: [
                 "AsyncBatching", "BillingCore", "Journal", "Metering", "TestSupport",
                 .product(name: "PropertyBased", package: "swift-property-based"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
         ),

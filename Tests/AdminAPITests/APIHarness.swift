@@ -27,6 +27,8 @@ final class APIHarness: Sendable {
     let operations: AdminOperations
     let port: Int
     let hangups = HangupRecorder()
+    /// What the operations logged.
+    let log = CapturedLog()
     /// The PBX socket's port when the harness runs a real `PBXServer` (then hang-ups go to it).
     let pbxPort: Int?
     private let tasks: [Task<Void, any Error>]
@@ -57,7 +59,7 @@ final class APIHarness: Sendable {
                     throw TollgateError(.notFound, "no live call", field: "callId")
                 }
                 hangups.calls.withLock { $0.append(callID) }
-            })
+            }, logger: log.logger)
         let (ports, bound) = AsyncStream<Int>.makeStream()
         let operations = operations
         // The API and the console on one listener, as `tollgate serve` runs them.

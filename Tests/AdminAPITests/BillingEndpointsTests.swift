@@ -115,6 +115,10 @@ struct BillingEndpointsTests {
         // The operator hangs it up from the API.
         #expect(try await c.send("POST", "/api/v1/live-calls/c1/hangup").status == 202)
         #expect(h.hangups.calls.withLock { $0 } == ["c1"])
+        // Its log line names the call and its extension as metadata, and who hung it up.
+        let line = try #require(h.log.entries(containing: "operator hang-up").first)
+        #expect(line.metadata["call_id"] == "c1" && line.metadata["extension"] == "8001")
+        #expect(line.metadata["user"] != nil)
         #expect(try await c.send("POST", "/api/v1/live-calls/nope/hangup").status == 404)
         try await h.stop()
     }

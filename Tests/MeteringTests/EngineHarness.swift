@@ -1,6 +1,7 @@
 import BillingCore
 import Foundation
 import AsyncBatching
+import Logging
 import Metering
 import TestSupport
 
@@ -18,9 +19,10 @@ struct Harness {
     let journal: MemoryJournal
     let engine: MeteringEngine
 
-    init(policy: BillingPolicy = BillingPolicy(), journal: MemoryJournal = MemoryJournal()) {
+    init(policy: BillingPolicy = BillingPolicy(), journal: MemoryJournal = MemoryJournal(),
+         logger: Logger = Logger(label: "tollgate.metering")) {
         self.journal = journal
-        engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal, policy: policy)
+        engine = MeteringEngine(clock: clock, originEpochMillis: t0, journal: journal, policy: policy, logger: logger)
     }
 
     /// A billed prepaid extension with `balance` recharged.
