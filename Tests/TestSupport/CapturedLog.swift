@@ -18,6 +18,9 @@ public final class CapturedLog: Sendable {
     /// A logger writing here, at every level.
     public var logger: Logger { Logger(label: "test") { _ in Handler(log: self) } }
 
+    /// Every line, in the order logged.
+    public var all: [Entry] { lines.withLock { $0 } }
+
     /// The lines whose message contains `text`.
     public func entries(containing text: String) -> [Entry] {
         lines.withLock { $0.filter { $0.message.contains(text) } }

@@ -1,7 +1,5 @@
-import Logging
 import NIOCore
 import NIOPosix
-import Synchronization
 import TestSupport
 import Testing
 @testable import tollgate
@@ -24,16 +22,15 @@ struct ListenerFailureTests {
         settings.initialAdminPassword = "admin-password-1"
         settings.pbxPort = taken == .pbx ? port : 0
         settings.httpPort = taken == .http ? port : 0
-        let logged = LoggedMessages()
-        let logger = Logger(label: "test") { _ in logged.handler }
+        let logged = CapturedLog()
         var failure: (any Error)?
         do {
-            try await TollgateServer(settings: settings, logger: logger, shutdownSignals: []).run()
+            try await TollgateServer(settings: settings, logger: logged.logger, shutdownSignals: []).run()
         } catch {
             failure = error
         }
         try await holder.close()
-        return (failure, logged.all, port)
+        return (failure, logged.all.map(\.message), port)
     }
 
     @Test("a port taken: serve ends with HOST:PORT: address already in use, and never said it serves",
@@ -45,29 +42,5 @@ struct ListenerFailureTests {
         #expect(!logged.contains("serving"))
         // The group shut down gracefully (so the ledger committed what it held) rather than being cancelled.
         #expect(logged.contains { $0.contains("Shutting down group") })
-    }
-}
-
-/// Messages logged through `handler`, kept for a test to read.
-final class LoggedMessages: Sendable {
-    private let messages = Mutex<[String]>([])
-
-    var all: [String] { messages.withLock { $0 } }
-
-    var handler: Handler { Handler(owner: self) }
-
-    struct Handler: LogHandler {
-        let owner: LoggedMessages
-        var metadata: Logger.Metadata = [:]
-        var logLevel: Logger.Level = .trace
-
-        subscript(metadataKey key: String) -> Logger.Metadata.Value? {
-            get { metadata[key] }
-            set { metadata[key] = newValue }
-        }
-
-        func log(event: LogEvent) {
-            owner.messages.withLock { $0.append(event.message.description) }
-        }
     }
 }
