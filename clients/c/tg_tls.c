@@ -264,8 +264,11 @@ long tg_tls_write(tg_tls_session *s, const void *data, size_t length) {
 }
 
 int tg_tls_pending(tg_tls_session *s) {
+    /* Decrypted bytes not yet read, not SSL_has_pending: that one also counts a record received only in part,
+     * which cannot be read before the rest arrives, and a poll loop that skipped polling for it would spin.
+     * Without read-ahead OpenSSL takes no more than one record off the socket, so nothing else hides there. */
     pthread_mutex_lock(&s->lock);
-    int pending = SSL_has_pending(s->ssl);
+    int pending = SSL_pending(s->ssl) > 0;
     pthread_mutex_unlock(&s->lock);
     return pending;
 }
